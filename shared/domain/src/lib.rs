@@ -1,0 +1,29 @@
+//! Domain types of the identity service: accounts and ARNs, the resources the control plane
+//! manages, their validation rules (AgentCore's constraints), pagination and secrets.
+//!
+//! This crate depends on nothing of ours and reads no clock: callers pass `now` in, so expiry
+//! and rotation logic is deterministic under test.
+
+mod account;
+mod clock;
+mod page;
+mod resources;
+mod secret;
+pub mod validate;
+mod vendor;
+
+pub use account::{AccountId, Arns, DEFAULT_ACCOUNT, DEFAULT_REGION};
+pub use clock::{Clock, ManualClock};
+pub use page::{Page, PageRequest, PageTokenError};
+pub use resources::{
+    AccessKey, ApiKeyConfig, AuthorizationServerMetadata, CredentialProvider, JwtAuthorizer,
+    JwtAuthorizerSpec, NewAccessKey, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec,
+    ProviderStatus, ProviderType, Quotas, WorkloadIdentity, WorkloadIdentitySpec,
+    WorkloadIdentityType, WorkloadAttributes,
+};
+pub use secret::SecretString;
+pub use validate::{FieldViolation, Violations};
+pub use vendor::{TenantRule, Vendor};
+
+/// Milliseconds since the Unix epoch, as stored and compared throughout the service.
+pub type UnixMillis = i64;

@@ -1,0 +1,61 @@
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No such resource in the caller's account.
+    #[error("{kind} '{name}' not found")]
+    NotFound {
+        /// Resource kind, e.g. `workload identity`.
+        kind: &'static str,
+        /// Its name or id.
+        name: String,
+    },
+    /// A resource of that name already exists in the account.
+    #[error("{kind} '{name}' already exists")]
+    Conflict {
+        /// Resource kind.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// The account holds its quota of this kind of resource.
+    #[error("the account already has {limit} {kind}, its quota")]
+    QuotaExceeded {
+        /// Resource kind, plural.
+        kind: &'static str,
+        /// The quota.
+        limit: u32,
+    },
+    /// The database URL names no supported backend.
+    #[error("unsupported database URL: {0}")]
+    Url(String),
+    /// The database's schema is older than this build expects.
+    #[error("database schema is at version {found}, this build needs {needed}: run `identity-control-plane migrate`")]
+    NotMigrated {
+        /// Latest applied migration.
+        found: i64,
+        /// Latest migration this build knows.
+        needed: i64,
+    },
+    /// A stored value did not decode.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+    /// The database failed.
+    #[error("database: {0}")]
+    Database(#[from] sqlx::Error),
+    /// Sealing or opening a secret failed.
+    #[error("crypto: {0}")]
+    Crypto(#[from] identity_crypto::CryptoError),
+    /// Applying migrations failed.
+    #[error("migration: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+impl StoreError {
+    /// Maps a unique-constraint violation to `Conflict`, passing other errors through.
+    pub(crate) fn conflict_on_unique(err: sqlx::Error, kind: &'static str, name: &str) -> Self {
+        match &err {
+            sqlx::Error::Database(db) if db.is_unique_violation() => Self::Conflict { kind, name: name.to_owned() },
+            _ => Self::Database(err),
+        }
+    }
+}

@@ -1,0 +1,127 @@
+use identity_domain::{AccountId, Page, PageRequest, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType};
+use sqlx::{Row as _, any::AnyRow};
+
+use crate::{
+    Result, Store, StoreError, check_quota, new_id,
+    rows::{from_json, split_page, to_json},
+};
+
+const KIND: &str = "workload identity";
+const COLUMNS: &str = "id, account_id, name, description, kind, attributes, return_urls, tags, created_at, updated_at";
+
+fn decode(row: &AnyRow) -> Result<WorkloadIdentity> {
+    let kind: String = row.try_get("kind")?;
+    let account: String = row.try_get("account_id")?;
+    Ok(WorkloadIdentity {
+        id: row.try_get("id")?,
+        account: AccountId::parse(&account).map_err(StoreError::Corrupt)?,
+        spec: WorkloadIdentitySpec {
+            name: row.try_get("name")?,
+            description: row.try_get("description")?,
+            kind: WorkloadIdentityType::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("workload kind {kind}")))?,
+            attributes: from_json(row, "attributes")?,
+            allowed_return_urls: from_json(row, "return_urls")?,
+            tags: from_json(row, "tags")?,
+        },
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+impl Store {
+    /// Creates a workload identity (quota-checked).
+    pub async fn create_workload_identity(&self, account: &AccountId, spec: WorkloadIdentitySpec) -> Result<WorkloadIdentity> {
+        let mut tx = self.begin_write(account).await?;
+        check_quota(
+            &mut tx,
+            "SELECT COUNT(*) FROM workload_identities WHERE account_id = $1",
+            &[account.as_str()],
+            "workload identities",
+            self.quotas.workload_identities,
+        )
+        .await?;
+        let now = self.now();
+        let identity = WorkloadIdentity { id: new_id("wi-")?, account: account.clone(), spec, created_at: now, updated_at: now };
+        sqlx::query(&format!("INSERT INTO workload_identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
+            .bind(&identity.id)
+            .bind(account.as_str())
+            .bind(&identity.spec.name)
+            .bind(&identity.spec.description)
+            .bind(identity.spec.kind.as_str())
+            .bind(to_json(&identity.spec.attributes)?)
+            .bind(to_json(&identity.spec.allowed_return_urls)?)
+            .bind(to_json(&identity.spec.tags)?)
+            .bind(now)
+            .bind(now)
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| StoreError::conflict_on_unique(e, KIND, &identity.spec.name))?;
+        tx.commit().await?;
+        Ok(identity)
+    }
+
+    /// One workload identity by name.
+    pub async fn get_workload_identity(&self, account: &AccountId, name: &str) -> Result<WorkloadIdentity> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM workload_identities WHERE account_id = $1 AND name = $2"))
+            .bind(account.as_str())
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })?;
+        decode(&row)
+    }
+
+    /// Replaces a workload identity's mutable fields (`spec.name` names it).
+    pub async fn update_workload_identity(&self, account: &AccountId, spec: WorkloadIdentitySpec) -> Result<WorkloadIdentity> {
+        let mut tx = self.begin_write(account).await?;
+        let now = self.now();
+        let row = sqlx::query(&format!(
+            "UPDATE workload_identities SET description = $3, kind = $4, attributes = $5, return_urls = $6, tags = $7, updated_at = $8 \
+             WHERE account_id = $1 AND name = $2 RETURNING {COLUMNS}"
+        ))
+        .bind(account.as_str())
+        .bind(&spec.name)
+        .bind(&spec.description)
+        .bind(spec.kind.as_str())
+        .bind(to_json(&spec.attributes)?)
+        .bind(to_json(&spec.allowed_return_urls)?)
+        .bind(to_json(&spec.tags)?)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| StoreError::NotFound { kind: KIND, name: spec.name.clone() })?;
+        let identity = decode(&row)?;
+        tx.commit().await?;
+        Ok(identity)
+    }
+
+    /// Deletes a workload identity.
+    pub async fn delete_workload_identity(&self, account: &AccountId, name: &str) -> Result<()> {
+        let mut tx = self.begin_write(account).await?;
+        let deleted = sqlx::query("DELETE FROM workload_identities WHERE account_id = $1 AND name = $2")
+            .bind(account.as_str())
+            .bind(name)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+        if deleted == 0 {
+            return Err(StoreError::NotFound { kind: KIND, name: name.to_owned() });
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// A page of the account's workload identities, in name order.
+    pub async fn list_workload_identities(&self, account: &AccountId, page: &PageRequest) -> Result<Page<WorkloadIdentity>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM workload_identities WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3"
+        ))
+        .bind(account.as_str())
+        .bind(page.after.clone().unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let items = rows.iter().map(decode).collect::<Result<Vec<_>>>()?;
+        Ok(split_page(items, page.limit, |w| w.spec.name.clone()))
+    }
+}

@@ -1,0 +1,56 @@
+//! The storage conformance suite: every test runs against SQLite and against Postgres, so the
+//! two backends cannot drift apart.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod access_keys;
+mod accounts;
+mod authorizers;
+mod providers;
+mod support;
+mod workloads;
+
+/// Generates, for each listed `async fn(Harness)`, one test per backend.
+macro_rules! conformance {
+    ($($module:ident :: $name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    let harness = crate::support::Harness::sqlite().await;
+                    crate::$module::$name(harness).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(harness) = crate::support::Harness::postgres().await {
+                        crate::$module::$name(harness).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    accounts::migrations_are_idempotent_and_checked,
+    accounts::admin_tokens_resolve_to_their_account,
+    accounts::quota_holds_under_concurrent_creates,
+    workloads::round_trip,
+    workloads::duplicates_conflict,
+    workloads::missing_is_not_found,
+    workloads::pagination_visits_every_item_once,
+    workloads::accounts_are_isolated,
+    workloads::quota_is_enforced,
+    providers::secrets_round_trip_sealed,
+    providers::raw_rows_hold_no_plaintext,
+    providers::ciphertext_moved_to_another_row_fails,
+    providers::update_keeps_or_rotates_secret,
+    providers::discovery_outcome_respects_version,
+    providers::quotas_are_per_type,
+    authorizers::authorizer_round_trip,
+    access_keys::lifecycle,
+);

@@ -1,0 +1,113 @@
+//! Test kit shared by the crates' integration tests and the end-to-end suite.
+//!
+//! External services are used for real: each test gets its own Postgres database (created on
+//! the server at `TEST_POSTGRES_URL`, default `postgres://postgres@127.0.0.1:5432/postgres`, and
+//! dropped afterwards) or its own SQLite file. When a service is unreachable, the test fails
+//! loudly if `CI=true` and is reported as skipped (with the reason) otherwise.
+
+#![allow(clippy::panic, clippy::expect_used)]
+
+use std::{
+    collections::hash_map::RandomState,
+    hash::{BuildHasher as _, Hasher as _},
+    net::{SocketAddr, TcpListener},
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+use sqlx::{Connection as _, PgConnection};
+
+/// Default admin URL of the test Postgres server.
+pub const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// Whether this run is CI, where every suite must run.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// Reports a suite as skipped, or fails it on CI.
+pub fn skip_or_fail(what: &str, reason: &str) {
+    if in_ci() {
+        panic!("{what} is required on CI (CI=true) but unavailable: {reason}");
+    }
+    eprintln!("SKIPPED: {what} unavailable: {reason}");
+}
+
+/// A short random lowercase suffix for names that must not collide between tests and runs.
+pub fn unique_suffix() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let mut hasher = RandomState::new().build_hasher();
+    hasher.write_u64(COUNTER.fetch_add(1, Ordering::Relaxed));
+    hasher.write_u32(std::process::id());
+    format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
+}
+
+/// A loopback address with a port that was free a moment ago.
+pub fn free_addr() -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
+    listener.local_addr().expect("local address")
+}
+
+/// A Postgres database of this test's own, dropped when this value is.
+#[derive(Debug)]
+pub struct PostgresDb {
+    admin_url: String,
+    name: String,
+    /// URL of the database.
+    pub url: String,
+}
+
+impl PostgresDb {
+    /// Creates a fresh database, or `None` (after [`skip_or_fail`]) when Postgres is unreachable.
+    pub async fn create() -> Option<Self> {
+        let admin_url = std::env::var("TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
+        let mut conn = match PgConnection::connect(&admin_url).await {
+            Ok(conn) => conn,
+            Err(e) => {
+                skip_or_fail("Postgres", &format!("{admin_url}: {e}"));
+                return None;
+            }
+        };
+        let name = format!("identity_test_{}", unique_suffix());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create a test database");
+        let (base, _) = admin_url.rsplit_once('/').expect("admin URL has a database path");
+        Some(Self { url: format!("{base}/{name}"), name, admin_url })
+    }
+}
+
+impl Drop for PostgresDb {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside or outside a runtime; a thread of its own works in both cases.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let mut conn = PgConnection::connect(&admin_url).await.ok()?;
+                sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).execute(&mut conn).await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(_))) {
+            eprintln!("warning: could not drop test database {}", self.name);
+        }
+    }
+}
+
+/// An SQLite database file in a temporary directory of its own, removed when this value is.
+#[derive(Debug)]
+pub struct SqliteDb {
+    _dir: tempfile::TempDir,
+    /// `sqlite://…` URL of the database file.
+    pub url: String,
+}
+
+impl SqliteDb {
+    /// A new, not yet existing, database file.
+    pub fn create() -> Self {
+        let dir = tempfile::tempdir().expect("temporary directory");
+        let url = format!("sqlite://{}", dir.path().join("identity.db").display());
+        Self { _dir: dir, url }
+    }
+}

@@ -1,0 +1,1 @@
+//! End-to-end scenarios live in e2e/.

@@ -1,1 +1,149 @@
-//! placeholder
+//! The control plane: the admin gRPC API, the only writer of workload identities, credential
+//! providers, JWT authorizers and access keys. [`run`] serves it on a bound listener until
+//! `shutdown` resolves; `main.rs` only parses settings and calls it, and tests do the same.
+
+mod auth;
+pub mod config;
+mod convert;
+mod discovery;
+mod error;
+mod services;
+
+use std::{future::Future, path::Path, sync::Arc};
+
+use identity_crypto::{random_token, sha256_hex};
+use identity_domain::{AccountId, Arns};
+use identity_outbound::{AddressPolicy, Limits, OutboundClient};
+use identity_proto::v1::{
+    access_key_service_server::AccessKeyServiceServer,
+    credential_provider_service_server::CredentialProviderServiceServer,
+    jwt_authorizer_service_server::JwtAuthorizerServiceServer,
+    workload_identity_service_server::WorkloadIdentityServiceServer,
+};
+use identity_server::{AuthLayer, SystemClock, config::ConfigError};
+use identity_store::{Backend, Store};
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use config::{Config, ServeArgs};
+
+use crate::{
+    auth::AdminAuthenticator,
+    discovery::Discovery,
+    services::{AccessKeys, Authorizers, Context, Providers, Workloads},
+};
+
+/// The services this binary serves (and lists through reflection).
+pub const SERVICES: [&str; 4] = [
+    "agentcore.identity.v1.WorkloadIdentityService",
+    "agentcore.identity.v1.CredentialProviderService",
+    "agentcore.identity.v1.JwtAuthorizerService",
+    "agentcore.identity.v1.AccessKeyService",
+];
+
+/// Why the control plane stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad configuration, found at start-up.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database refused to migrate.
+    #[error("database: {0}")]
+    Store(#[from] identity_store::StoreError),
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Serve(#[from] tonic::transport::Error),
+    /// Reflection could not be built from the descriptor set.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// Opens the store and applies pending migrations (`identity-control-plane migrate`).
+pub async fn migrate(config: &identity_server::config::StorageConfig) -> Result<(), RunError> {
+    let store = config.open(Arc::new(SystemClock), Default::default()).await?;
+    store.migrate().await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Stores a new admin token for `account` and returns it (`identity-control-plane create-admin-token`).
+pub async fn create_admin_token(
+    config: &identity_server::config::StorageConfig,
+    account: &AccountId,
+    name: &str,
+) -> Result<String, RunError> {
+    let store = config.open(Arc::new(SystemClock), Default::default()).await?;
+    store.migrate().await?;
+    let token = random_token(32).map_err(|e| ConfigError(e.to_string()))?;
+    store.create_admin_token(account, name, &sha256_hex(token.as_bytes())).await?;
+    store.close().await;
+    Ok(token)
+}
+
+/// The bootstrap token's hash: configured, or (embedded mode) read from or generated into
+/// `DATA_DIR/admin-token`.
+fn bootstrap_hash(config: &Config) -> Result<Option<String>, RunError> {
+    if let Some(token) = &config.bootstrap_admin_token {
+        return Ok(Some(sha256_hex(token.expose().as_bytes())));
+    }
+    if config.storage.backend != Backend::Sqlite {
+        tracing::warn!(
+            "no IDENTITY_BOOTSTRAP_ADMIN_TOKEN: only admin tokens from `identity-control-plane create-admin-token` are accepted"
+        );
+        return Ok(None);
+    }
+    let path = config.storage.data_dir.join("admin-token");
+    let token = identity_crypto::load_or_create_secret_file(&path, || random_token(32))
+        .map_err(|e| ConfigError(e.to_string()))?;
+    tracing::warn!(path = %Path::new(&path).display(), "embedded mode: the admin token for the default account is in this file");
+    Ok(Some(sha256_hex(token.trim().as_bytes())))
+}
+
+/// Serves the control plane on `listener` until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let store: Store = config.storage.open(Arc::new(SystemClock), config.quotas).await?;
+    store.migrate().await?;
+    let bootstrap = bootstrap_hash(&config)?;
+
+    let outbound = OutboundClient::new(AddressPolicy::new(config.outbound_allowed_networks.clone()), Limits::default())
+        .map_err(|e| ConfigError(e.to_string()))?;
+    let discovery = Discovery::new(store.clone(), outbound);
+    let resumed = discovery.resume().await?;
+    if resumed > 0 {
+        tracing::info!(resumed, "resumed unfinished provider discoveries");
+    }
+
+    let ctx = Arc::new(Context {
+        store: store.clone(),
+        arns: Arns::new(config.storage.region.clone()),
+        public_base_url: config.public_base_url.clone(),
+        discovery,
+    });
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    for service in SERVICES {
+        health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
+    }
+    let reflection = identity_server::reflection(&SERVICES)?;
+    let authenticator = Arc::new(AdminAuthenticator::new(store.clone(), bootstrap));
+
+    tracing::info!(address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), backend = config.storage.backend.name(), "control plane listening");
+    tonic::transport::Server::builder()
+        // Authentication wraps every service: a principal is in the extensions before any handler
+        // runs, and health and reflection pass through unauthenticated.
+        .layer(AuthLayer::new(authenticator))
+        .add_service(health)
+        .add_service(reflection)
+        .add_service(WorkloadIdentityServiceServer::new(Workloads(ctx.clone())))
+        .add_service(CredentialProviderServiceServer::new(Providers(ctx.clone())))
+        .add_service(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone())))
+        .add_service(AccessKeyServiceServer::new(AccessKeys(ctx)))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        .await?;
+    store.close().await;
+    tracing::info!("control plane stopped");
+    Ok(())
+}

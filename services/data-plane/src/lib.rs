@@ -1,1 +1,91 @@
-//! placeholder
+//! The data plane: credential vending over gRPC (`IdentityDataService`), plus an HTTP listener
+//! for the OAuth2 endpoints, JWKS, health and metrics. It reads the store the control plane
+//! writes and never migrates it.
+//!
+//! This build serves health and reflection; the vending RPCs are listed by reflection and answer
+//! `UNIMPLEMENTED` until they land.
+
+pub mod config;
+mod http;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use identity_server::{SystemClock, config::ConfigError};
+use tokio::{net::TcpListener, sync::watch};
+use tokio_stream::wrappers::TcpListenerStream;
+
+pub use config::{Config, ServeArgs};
+
+/// The services this binary lists through reflection.
+pub const SERVICES: [&str; 1] = ["agentcore.identity.v1.IdentityDataService"];
+
+/// Why the data plane stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// Bad configuration, found at start-up.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The database is unusable (e.g. not migrated).
+    #[error("database: {0}")]
+    Store(#[from] identity_store::StoreError),
+    /// The gRPC server failed.
+    #[error("gRPC server: {0}")]
+    Serve(#[from] tonic::transport::Error),
+    /// The HTTP server failed.
+    #[error("HTTP server: {0}")]
+    Http(#[from] std::io::Error),
+    /// Reflection could not be built from the descriptor set.
+    #[error("reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+}
+
+/// The two listeners the data plane serves.
+#[derive(Debug)]
+pub struct Listeners {
+    /// gRPC.
+    pub grpc: TcpListener,
+    /// HTTP.
+    pub http: TcpListener,
+}
+
+/// Serves the data plane until `shutdown` resolves.
+pub async fn run(
+    config: Config,
+    listeners: Listeners,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let store = config.storage.open(Arc::new(SystemClock), Default::default()).await?;
+    store.check_migrated().await?;
+
+    let (stop_tx, stop_rx) = watch::channel(false);
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let stopped = |mut rx: watch::Receiver<bool>| async move {
+        let _ = rx.wait_for(|stop| *stop).await;
+    };
+
+    let (health_reporter, health) = tonic_health::server::health_reporter();
+    health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    let reflection = identity_server::reflection(&SERVICES)?;
+
+    tracing::info!(
+        grpc = %listeners.grpc.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        http = %listeners.http.local_addr().map(|a| a.to_string()).unwrap_or_default(),
+        backend = config.storage.backend.name(),
+        "data plane listening"
+    );
+    let grpc = tonic::transport::Server::builder()
+        .add_service(health)
+        .add_service(reflection)
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), stopped(stop_rx.clone()));
+    let http = axum::serve(listeners.http, http::router(store.clone())).with_graceful_shutdown(stopped(stop_rx));
+    let (grpc, http) = tokio::join!(grpc, http);
+    grpc?;
+    http?;
+    store.close().await;
+    tracing::info!("data plane stopped");
+    Ok(())
+}

@@ -89,11 +89,8 @@ impl DataKey {
         }
         let nonce = Nonce::try_assume_unique_for_key(&ciphertext[5..HEADER_LEN]).map_err(|_| CryptoError::Malformed)?;
         let mut body = Zeroizing::new(ciphertext[HEADER_LEN..].to_vec());
-        let len = self
-            .key
-            .open_in_place(nonce, Aad::from(context.aad()), &mut body)
-            .map_err(|_| CryptoError::Open)?
-            .len();
+        let len =
+            self.key.open_in_place(nonce, Aad::from(context.aad()), &mut body).map_err(|_| CryptoError::Open)?.len();
         body.truncate(len);
         Ok(body)
     }

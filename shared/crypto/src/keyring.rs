@@ -50,9 +50,7 @@ impl MasterKeyRing {
                 return Err(bad("repeats a key id"));
             }
             let raw = Zeroizing::new(
-                base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
-                    .map_err(|_| bad("is not valid base64"))?,
+                base64::engine::general_purpose::STANDARD.decode(b64.trim()).map_err(|_| bad("is not valid base64"))?,
             );
             if raw.len() != 32 {
                 return Err(bad("is not a 32-byte key"));
@@ -73,33 +71,18 @@ impl MasterKeyRing {
     }
 
     /// Reads the ring from `path`, or creates the file (mode 0600) with one fresh key when it does
-    /// not exist. Returns whether it was created. Two processes racing here end up with the same
-    /// ring: the file appears atomically, and the loser reads the winner's.
+    /// not exist. Returns whether it was created.
     pub fn load_or_create_file(path: &Path) -> Result<(Self, bool), CryptoError> {
-        let io = |source| CryptoError::Io { path: path.display().to_string(), source };
-        if !path.exists() {
-            if let Some(dir) = path.parent() {
-                fs::create_dir_all(dir).map_err(io)?;
-            }
-            let entry = Self::generate_entry("k1")?;
-            let tmp = path.with_extension(format!("tmp{}", std::process::id()));
-            let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io)?;
-            file.write_all(format!("{}\n", entry.as_str()).as_bytes()).map_err(io)?;
-            file.sync_all().map_err(io)?;
-            let linked = fs::hard_link(&tmp, path);
-            let _ = fs::remove_file(&tmp);
-            match linked {
-                Ok(()) => return Ok((Self::parse(&entry)?, true)),
-                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(io(e)),
-            }
-        }
-        Ok((Self::load_file(path)?, false))
+        let existed = path.exists();
+        let text = load_or_create_secret_file(path, || Self::generate_entry("k1").map(|e| e.to_string()))?;
+        Ok((Self::parse(&text)?, !existed))
     }
 
     /// Reads the ring from `path`.
     pub fn load_file(path: &Path) -> Result<Self, CryptoError> {
-        let text = Zeroizing::new(fs::read_to_string(path).map_err(|source| CryptoError::Io { path: path.display().to_string(), source })?);
+        let text = Zeroizing::new(
+            fs::read_to_string(path).map_err(|source| CryptoError::Io { path: path.display().to_string(), source })?,
+        );
         Self::parse(&text)
     }
 
@@ -142,11 +125,44 @@ impl MasterKeyRing {
         if wrapped.bytes.len() < NONCE_LEN + AES_256_GCM.tag_len() {
             return Err(CryptoError::Malformed);
         }
-        let nonce = Nonce::try_assume_unique_for_key(&wrapped.bytes[..NONCE_LEN]).map_err(|_| CryptoError::Malformed)?;
+        let nonce =
+            Nonce::try_assume_unique_for_key(&wrapped.bytes[..NONCE_LEN]).map_err(|_| CryptoError::Malformed)?;
         let mut body = Zeroizing::new(wrapped.bytes[NONCE_LEN..].to_vec());
-        let raw = master.key.open_in_place(nonce, Aad::from(Self::aad(account, version)), &mut body).map_err(|_| CryptoError::Open)?;
+        let raw = master
+            .key
+            .open_in_place(nonce, Aad::from(Self::aad(account, version)), &mut body)
+            .map_err(|_| CryptoError::Open)?;
         DataKey::from_raw(version, raw)
     }
+}
+
+/// Reads a secret file, or creates it (mode 0600, parent directories as needed) with what
+/// `generate` returns when it does not exist. Two processes racing here end up with the same
+/// content: the file appears atomically (hard link of a complete temporary file), and the loser
+/// reads the winner's.
+pub fn load_or_create_secret_file(
+    path: &Path,
+    generate: impl FnOnce() -> Result<String, CryptoError>,
+) -> Result<Zeroizing<String>, CryptoError> {
+    let io = |source| CryptoError::Io { path: path.display().to_string(), source };
+    if !path.exists() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            fs::create_dir_all(dir).map_err(io)?;
+        }
+        let content = Zeroizing::new(generate()?);
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        let mut file = fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(&tmp).map_err(io)?;
+        file.write_all(format!("{}\n", content.as_str()).as_bytes()).map_err(io)?;
+        file.sync_all().map_err(io)?;
+        let linked = fs::hard_link(&tmp, path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => return Ok(content),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(e) => return Err(io(e)),
+        }
+    }
+    fs::read_to_string(path).map(|s| Zeroizing::new(s.trim().to_owned())).map_err(io)
 }
 
 #[cfg(test)]

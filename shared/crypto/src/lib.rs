@@ -12,7 +12,7 @@ mod keyring;
 
 pub use envelope::{DataKey, SealContext};
 pub use hash::{random_bytes, random_token, sha256_hex};
-pub use keyring::{MasterKeyRing, WrappedDataKey};
+pub use keyring::{MasterKeyRing, WrappedDataKey, load_or_create_secret_file};
 
 /// Why a cryptographic operation failed. Never carries key material or plaintext.
 #[derive(Debug, thiserror::Error)]

@@ -16,10 +16,9 @@ pub use account::{AccountId, Arns, DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use clock::{Clock, ManualClock};
 pub use page::{Page, PageRequest, PageTokenError};
 pub use resources::{
-    AccessKey, ApiKeyConfig, AuthorizationServerMetadata, CredentialProvider, JwtAuthorizer,
-    JwtAuthorizerSpec, NewAccessKey, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec,
-    ProviderStatus, ProviderType, Quotas, WorkloadIdentity, WorkloadIdentitySpec,
-    WorkloadIdentityType, WorkloadAttributes,
+    AccessKey, ApiKeyConfig, AuthorizationServerMetadata, CredentialProvider, JwtAuthorizer, JwtAuthorizerSpec,
+    NewAccessKey, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec, ProviderStatus, ProviderType, Quotas,
+    WorkloadAttributes, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType,
 };
 pub use secret::SecretString;
 pub use validate::{FieldViolation, Violations};

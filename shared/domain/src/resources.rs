@@ -24,7 +24,13 @@ pub struct Quotas {
 
 impl Default for Quotas {
     fn default() -> Self {
-        Self { oauth2_providers: 100, api_key_providers: 50, workload_identities: 100, jwt_authorizers: 50, access_keys: 100 }
+        Self {
+            oauth2_providers: 100,
+            api_key_providers: 50,
+            workload_identities: 100,
+            jwt_authorizers: 50,
+            access_keys: 100,
+        }
     }
 }
 

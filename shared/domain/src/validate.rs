@@ -58,14 +58,24 @@ impl Violations {
     /// Workload identity names: 3 to 255 of `[A-Za-z0-9_.-]`.
     pub fn workload_name(&mut self, field: &str, value: &str) {
         if self.length(field, value, 3, 255) {
-            self.charset(field, value, |c| c.is_ascii_alphanumeric() || "_.-".contains(c), "letters, digits, '_', '.' and '-'");
+            self.charset(
+                field,
+                value,
+                |c| c.is_ascii_alphanumeric() || "_.-".contains(c),
+                "letters, digits, '_', '.' and '-'",
+            );
         }
     }
 
     /// Credential provider and authorizer names: 1 to 128 of `[a-zA-Z0-9_-]`.
     pub fn resource_name(&mut self, field: &str, value: &str) {
         if self.length(field, value, 1, 128) {
-            self.charset(field, value, |c| c.is_ascii_alphanumeric() || "_-".contains(c), "letters, digits, '_' and '-'");
+            self.charset(
+                field,
+                value,
+                |c| c.is_ascii_alphanumeric() || "_-".contains(c),
+                "letters, digits, '_' and '-'",
+            );
         }
     }
 
@@ -132,17 +142,20 @@ impl Violations {
                     .iter()
                     .any(|suffix| path.ends_with(suffix) || path.contains(&format!("{suffix}/")));
             if !ok {
-                self.add(field, "must end with /.well-known/openid-configuration or /.well-known/oauth-authorization-server");
+                self.add(
+                    field,
+                    "must end with /.well-known/openid-configuration or /.well-known/oauth-authorization-server",
+                );
             }
         }
     }
 
     /// OIDC discovery URLs of JWT authorizers: must end with `/.well-known/openid-configuration`.
     pub fn oidc_discovery_url(&mut self, field: &str, value: &str) {
-        if let Some(url) = self.endpoint_url(field, value) {
-            if url.query().is_some() || !url.path().ends_with("/.well-known/openid-configuration") {
-                self.add(field, "must end with /.well-known/openid-configuration");
-            }
+        if let Some(url) = self.endpoint_url(field, value)
+            && (url.query().is_some() || !url.path().ends_with("/.well-known/openid-configuration"))
+        {
+            self.add(field, "must end with /.well-known/openid-configuration");
         }
     }
 
@@ -180,20 +193,31 @@ impl Violations {
     /// A host-like tenant (domain or directory id): 1 to 255 of `[A-Za-z0-9.-]`.
     pub fn tenant(&mut self, field: &str, value: &str) {
         if self.length(field, value, 1, 255) {
-            self.charset(field, value, |c| c.is_ascii_alphanumeric() || ".-".contains(c), "letters, digits, '.' and '-'");
+            self.charset(
+                field,
+                value,
+                |c| c.is_ascii_alphanumeric() || ".-".contains(c),
+                "letters, digits, '.' and '-'",
+            );
         }
     }
 
     /// An HTTP header name: 1 to 256 token characters.
     pub fn header_name(&mut self, field: &str, value: &str) {
         if self.length(field, value, 1, 256) {
-            self.charset(field, value, |c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c), "HTTP token characters");
+            self.charset(
+                field,
+                value,
+                |c| c.is_ascii_alphanumeric() || "!#$%&'*+-.^_`|~".contains(c),
+                "HTTP token characters",
+            );
         }
     }
 
     /// An ARN: `arn:` followed by at least one more segment, at most 2,048 characters.
     pub fn arn(&mut self, field: &str, value: &str) {
-        if self.length(field, value, 1, 2048) && (!value.starts_with("arn:") || value.chars().any(char::is_whitespace)) {
+        if self.length(field, value, 1, 2048) && (!value.starts_with("arn:") || value.chars().any(char::is_whitespace))
+        {
             self.add(field, "must be an ARN (arn:partition:service:region:account:resource)");
         }
     }

@@ -113,9 +113,9 @@ impl Vendor {
 
     /// Parses either the AgentCore name or the short name, case-insensitively.
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|v| {
-            v.aws_name().eq_ignore_ascii_case(value) || v.short_name().eq_ignore_ascii_case(value)
-        })
+        Self::ALL
+            .into_iter()
+            .find(|v| v.aws_name().eq_ignore_ascii_case(value) || v.short_name().eq_ignore_ascii_case(value))
     }
 
     /// Whether the vendor's endpoints need a tenant.
@@ -134,18 +134,15 @@ impl Vendor {
         let fixed = |a: &str, t: &str| Some((a.to_owned(), t.to_owned()));
         match self {
             Vendor::CustomOauth2 => None,
-            Vendor::GoogleOauth2 => fixed(
-                "https://accounts.google.com/o/oauth2/v2/auth",
-                "https://oauth2.googleapis.com/token",
-            ),
-            Vendor::GithubOauth2 => fixed(
-                "https://github.com/login/oauth/authorize",
-                "https://github.com/login/oauth/access_token",
-            ),
-            Vendor::SlackOauth2 => fixed(
-                "https://slack.com/oauth/v2/authorize",
-                "https://slack.com/api/oauth.v2.access",
-            ),
+            Vendor::GoogleOauth2 => {
+                fixed("https://accounts.google.com/o/oauth2/v2/auth", "https://oauth2.googleapis.com/token")
+            }
+            Vendor::GithubOauth2 => {
+                fixed("https://github.com/login/oauth/authorize", "https://github.com/login/oauth/access_token")
+            }
+            Vendor::SlackOauth2 => {
+                fixed("https://slack.com/oauth/v2/authorize", "https://slack.com/api/oauth.v2.access")
+            }
             Vendor::SalesforceOauth2 => Some((
                 format!("https://{tenant}/services/oauth2/authorize"),
                 format!("https://{tenant}/services/oauth2/token"),
@@ -154,42 +151,33 @@ impl Vendor {
                 format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/authorize"),
                 format!("https://login.microsoftonline.com/{tenant}/oauth2/v2.0/token"),
             )),
-            Vendor::OktaOauth2 => Some((
-                format!("https://{tenant}/oauth2/v1/authorize"),
-                format!("https://{tenant}/oauth2/v1/token"),
-            )),
-            Vendor::TwitchOauth2 => fixed(
-                "https://id.twitch.tv/oauth2/authorize",
-                "https://id.twitch.tv/oauth2/token",
-            ),
+            Vendor::OktaOauth2 => {
+                Some((format!("https://{tenant}/oauth2/v1/authorize"), format!("https://{tenant}/oauth2/v1/token")))
+            }
+            Vendor::TwitchOauth2 => fixed("https://id.twitch.tv/oauth2/authorize", "https://id.twitch.tv/oauth2/token"),
             Vendor::LinkedinOauth2 => fixed(
                 "https://www.linkedin.com/oauth/v2/authorization",
                 "https://www.linkedin.com/oauth/v2/accessToken",
             ),
-            Vendor::RedditOauth2 => fixed(
-                "https://www.reddit.com/api/v1/authorize",
-                "https://www.reddit.com/api/v1/access_token",
-            ),
-            Vendor::SpotifyOauth2 => fixed(
-                "https://accounts.spotify.com/authorize",
-                "https://accounts.spotify.com/api/token",
-            ),
+            Vendor::RedditOauth2 => {
+                fixed("https://www.reddit.com/api/v1/authorize", "https://www.reddit.com/api/v1/access_token")
+            }
+            Vendor::SpotifyOauth2 => {
+                fixed("https://accounts.spotify.com/authorize", "https://accounts.spotify.com/api/token")
+            }
             Vendor::ZendeskOauth2 => Some((
                 format!("https://{tenant}.zendesk.com/oauth/authorizations/new"),
                 format!("https://{tenant}.zendesk.com/oauth/tokens"),
             )),
-            Vendor::AtlassianOauth2 => fixed(
-                "https://auth.atlassian.com/authorize",
-                "https://auth.atlassian.com/oauth/token",
-            ),
-            Vendor::DropboxOauth2 => fixed(
-                "https://www.dropbox.com/oauth2/authorize",
-                "https://api.dropboxapi.com/oauth2/token",
-            ),
-            Vendor::Auth0Oauth2 => Some((
-                format!("https://{tenant}/authorize"),
-                format!("https://{tenant}/oauth/token"),
-            )),
+            Vendor::AtlassianOauth2 => {
+                fixed("https://auth.atlassian.com/authorize", "https://auth.atlassian.com/oauth/token")
+            }
+            Vendor::DropboxOauth2 => {
+                fixed("https://www.dropbox.com/oauth2/authorize", "https://api.dropboxapi.com/oauth2/token")
+            }
+            Vendor::Auth0Oauth2 => {
+                Some((format!("https://{tenant}/authorize"), format!("https://{tenant}/oauth/token")))
+            }
         }
     }
 }

@@ -1,1 +1,13 @@
-//! placeholder
+//! Server kit shared by the two binaries: the bearer-token authentication layer, the mapping of
+//! errors to gRPC statuses with `google.rpc` details, health and reflection, the configuration
+//! both binaries share, the system clock, and shutdown on SIGTERM/SIGINT.
+
+mod auth;
+mod clock;
+pub mod config;
+mod grpc;
+pub mod status;
+
+pub use auth::{AuthError, AuthLayer, AuthService, Authenticator, bearer_token};
+pub use clock::SystemClock;
+pub use grpc::{reflection, shutdown_signal};

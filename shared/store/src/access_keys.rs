@@ -33,11 +33,12 @@ impl Store {
         )
         .await?;
         for name in &key.allowed_workload_names {
-            let found: Option<String> = sqlx::query_scalar("SELECT id FROM workload_identities WHERE account_id = $1 AND name = $2")
-                .bind(account.as_str())
-                .bind(name)
-                .fetch_optional(&mut *tx)
-                .await?;
+            let found: Option<String> =
+                sqlx::query_scalar("SELECT id FROM workload_identities WHERE account_id = $1 AND name = $2")
+                    .bind(account.as_str())
+                    .bind(name)
+                    .fetch_optional(&mut *tx)
+                    .await?;
             if found.is_none() {
                 return Err(StoreError::NotFound { kind: "workload identity", name: name.clone() });
             }

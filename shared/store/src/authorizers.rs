@@ -42,22 +42,25 @@ impl Store {
         )
         .await?;
         let now = self.now();
-        let authorizer = JwtAuthorizer { id: new_id("ja-")?, account: account.clone(), spec, created_at: now, updated_at: now };
+        let authorizer =
+            JwtAuthorizer { id: new_id("ja-")?, account: account.clone(), spec, created_at: now, updated_at: now };
         let s = &authorizer.spec;
-        sqlx::query(&format!("INSERT INTO jwt_authorizers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"))
-            .bind(&authorizer.id)
-            .bind(account.as_str())
-            .bind(&s.name)
-            .bind(&s.description)
-            .bind(&s.discovery_url)
-            .bind(to_json(&s.allowed_audiences)?)
-            .bind(to_json(&s.allowed_clients)?)
-            .bind(to_json(&s.allowed_scopes)?)
-            .bind(to_json(&s.required_claims)?)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, KIND, &s.name))?;
+        sqlx::query(&format!(
+            "INSERT INTO jwt_authorizers ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10)"
+        ))
+        .bind(&authorizer.id)
+        .bind(account.as_str())
+        .bind(&s.name)
+        .bind(&s.description)
+        .bind(&s.discovery_url)
+        .bind(to_json(&s.allowed_audiences)?)
+        .bind(to_json(&s.allowed_clients)?)
+        .bind(to_json(&s.allowed_scopes)?)
+        .bind(to_json(&s.required_claims)?)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, KIND, &s.name))?;
         tx.commit().await?;
         Ok(authorizer)
     }

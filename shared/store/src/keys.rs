@@ -38,7 +38,13 @@ impl DataKeys {
         key
     }
 
-    fn unwrap_row(&self, account: &AccountId, version: i64, master_key_id: String, wrapped: Vec<u8>) -> Result<Arc<DataKey>> {
+    fn unwrap_row(
+        &self,
+        account: &AccountId,
+        version: i64,
+        master_key_id: String,
+        wrapped: Vec<u8>,
+    ) -> Result<Arc<DataKey>> {
         let version = u32::try_from(version).map_err(|_| StoreError::Corrupt("data key version".to_owned()))?;
         if let Some(key) = self.cached(account, version) {
             return Ok(key);
@@ -51,7 +57,11 @@ impl DataKeys {
 impl Store {
     /// The account's current data key, created (inside the caller's write transaction, which
     /// holds the account lock) if the account has none yet.
-    pub(crate) async fn current_data_key(&self, tx: &mut Transaction<'static, Any>, account: &AccountId) -> Result<Arc<DataKey>> {
+    pub(crate) async fn current_data_key(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        account: &AccountId,
+    ) -> Result<Arc<DataKey>> {
         let row = sqlx::query("SELECT version, master_key_id, wrapped_key FROM data_keys WHERE account_id = $1 ORDER BY version DESC LIMIT 1")
             .bind(account.as_str())
             .fetch_optional(&mut **tx)
@@ -77,20 +87,27 @@ impl Store {
         if let Some(key) = self.keys.cached(account, version) {
             return Ok(key);
         }
-        let row = sqlx::query("SELECT master_key_id, wrapped_key FROM data_keys WHERE account_id = $1 AND version = $2")
-            .bind(account.as_str())
-            .bind(i64::from(version))
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::Corrupt(format!("data key v{version} of the account is missing")))?;
+        let row =
+            sqlx::query("SELECT master_key_id, wrapped_key FROM data_keys WHERE account_id = $1 AND version = $2")
+                .bind(account.as_str())
+                .bind(i64::from(version))
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::Corrupt(format!("data key v{version} of the account is missing")))?;
         self.keys.unwrap_row(account, i64::from(version), row.try_get(0)?, row.try_get(1)?)
     }
 
     /// Opens a stored secret.
-    pub(crate) async fn open_secret(&self, context: &SealContext<'_>, account: &AccountId, ciphertext: &[u8]) -> Result<SecretString> {
+    pub(crate) async fn open_secret(
+        &self,
+        context: &SealContext<'_>,
+        account: &AccountId,
+        ciphertext: &[u8],
+    ) -> Result<SecretString> {
         let key = self.data_key_for(account, ciphertext).await?;
         let plain = key.open(context, ciphertext)?;
-        let text = String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Corrupt("secret is not UTF-8".to_owned()))?;
+        let text =
+            String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Corrupt("secret is not UTF-8".to_owned()))?;
         Ok(SecretString::new(text))
     }
 }

@@ -72,8 +72,10 @@ impl Store {
                     if backend == Backend::Sqlite {
                         // WAL lets readers proceed during a write; the busy timeout makes
                         // concurrent writers queue instead of failing.
-                        conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;")
-                            .await?;
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
                     }
                     Ok(())
                 })

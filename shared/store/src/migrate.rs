@@ -42,7 +42,8 @@ impl Backend {
             return Err(StoreError::Url("an SQLite URL must name a file, e.g. sqlite://./data/identity.db".to_owned()));
         }
         if let Some(dir) = std::path::Path::new(file).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Url(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Url(format!("cannot create {}: {e}", dir.display())))?;
         }
         Ok(if url.contains("mode=") {
             url.to_owned()
@@ -91,10 +92,11 @@ impl Store {
     /// Fails unless every migration this build knows has been applied.
     pub async fn check_migrated(&self) -> Result<()> {
         let needed = self.backend.migrations().iter().map(|m| m.0).max().unwrap_or_default();
-        let found: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE")
-            .fetch_one(&self.pool)
-            .await
-            .unwrap_or(0);
+        let found: i64 =
+            sqlx::query_scalar("SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success = TRUE")
+                .fetch_one(&self.pool)
+                .await
+                .unwrap_or(0);
         if found < needed {
             return Err(StoreError::NotMigrated { found, needed });
         }

@@ -12,7 +12,8 @@ use crate::{
 
 const KIND: &str = "credential provider";
 const TABLE: &str = "credential_providers";
-const COLUMNS: &str = "id, account_id, name, provider_type, config, status, failure_reason, tags, version, created_at, updated_at";
+const COLUMNS: &str =
+    "id, account_id, name, provider_type, config, status, failure_reason, tags, version, created_at, updated_at";
 
 fn seal_context<'a>(account: &'a AccountId, id: &'a str) -> SealContext<'a> {
     SealContext { account: account.as_str(), table: TABLE, record: id, field: "secret" }
@@ -73,20 +74,22 @@ impl Store {
         let now = self.now();
         let id = new_id("cp-")?;
         let secret = key.seal(&seal_context(account, &id), spec.secret.expose().as_bytes())?;
-        sqlx::query(&format!("INSERT INTO {TABLE} ({COLUMNS}, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10)"))
-            .bind(&id)
-            .bind(account.as_str())
-            .bind(&spec.name)
-            .bind(provider_type.as_str())
-            .bind(to_json(&spec.config)?)
-            .bind(status.as_str())
-            .bind(failure_reason(&status))
-            .bind(to_json(&spec.tags)?)
-            .bind(now)
-            .bind(secret)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, KIND, &spec.name))?;
+        sqlx::query(&format!(
+            "INSERT INTO {TABLE} ({COLUMNS}, secret) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, $9, $9, $10)"
+        ))
+        .bind(&id)
+        .bind(account.as_str())
+        .bind(&spec.name)
+        .bind(provider_type.as_str())
+        .bind(to_json(&spec.config)?)
+        .bind(status.as_str())
+        .bind(failure_reason(&status))
+        .bind(to_json(&spec.tags)?)
+        .bind(now)
+        .bind(secret)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, KIND, &spec.name))?;
         tx.commit().await?;
         Ok(CredentialProvider {
             id,
@@ -106,7 +109,11 @@ impl Store {
     }
 
     /// One credential provider by name and its version (bumped on every change).
-    pub async fn get_credential_provider_versioned(&self, account: &AccountId, name: &str) -> Result<(CredentialProvider, i64)> {
+    pub async fn get_credential_provider_versioned(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<(CredentialProvider, i64)> {
         self.provider_row(account, name).await
     }
 
@@ -194,12 +201,13 @@ impl Store {
         outcome: std::result::Result<AuthorizationServerMetadata, String>,
     ) -> Result<bool> {
         let mut tx = self.begin_write(account).await?;
-        let Some(row) = sqlx::query(&format!("SELECT {COLUMNS} FROM {TABLE} WHERE account_id = $1 AND id = $2 AND version = $3"))
-            .bind(account.as_str())
-            .bind(id)
-            .bind(version)
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(row) =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM {TABLE} WHERE account_id = $1 AND id = $2 AND version = $3"))
+                .bind(account.as_str())
+                .bind(id)
+                .bind(version)
+                .fetch_optional(&mut *tx)
+                .await?
         else {
             return Ok(false);
         };
@@ -252,13 +260,19 @@ impl Store {
     }
 
     /// A page of the account's providers, in name order.
-    pub async fn list_credential_providers(&self, account: &AccountId, page: &PageRequest) -> Result<Page<CredentialProvider>> {
-        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM {TABLE} WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3"))
-            .bind(account.as_str())
-            .bind(page.after.clone().unwrap_or_default())
-            .bind(i64::from(page.limit) + 1)
-            .fetch_all(&self.pool)
-            .await?;
+    pub async fn list_credential_providers(
+        &self,
+        account: &AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<CredentialProvider>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM {TABLE} WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3"
+        ))
+        .bind(account.as_str())
+        .bind(page.after.clone().unwrap_or_default())
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
         let items = rows.iter().map(|r| decode(r).map(|(p, _)| p)).collect::<Result<Vec<_>>>()?;
         Ok(split_page(items, page.limit, |p| p.name.clone()))
     }

@@ -18,7 +18,8 @@ fn decode(row: &AnyRow) -> Result<WorkloadIdentity> {
         spec: WorkloadIdentitySpec {
             name: row.try_get("name")?,
             description: row.try_get("description")?,
-            kind: WorkloadIdentityType::parse(&kind).ok_or_else(|| StoreError::Corrupt(format!("workload kind {kind}")))?,
+            kind: WorkloadIdentityType::parse(&kind)
+                .ok_or_else(|| StoreError::Corrupt(format!("workload kind {kind}")))?,
             attributes: from_json(row, "attributes")?,
             allowed_return_urls: from_json(row, "return_urls")?,
             tags: from_json(row, "tags")?,
@@ -30,7 +31,11 @@ fn decode(row: &AnyRow) -> Result<WorkloadIdentity> {
 
 impl Store {
     /// Creates a workload identity (quota-checked).
-    pub async fn create_workload_identity(&self, account: &AccountId, spec: WorkloadIdentitySpec) -> Result<WorkloadIdentity> {
+    pub async fn create_workload_identity(
+        &self,
+        account: &AccountId,
+        spec: WorkloadIdentitySpec,
+    ) -> Result<WorkloadIdentity> {
         let mut tx = self.begin_write(account).await?;
         check_quota(
             &mut tx,
@@ -41,38 +46,46 @@ impl Store {
         )
         .await?;
         let now = self.now();
-        let identity = WorkloadIdentity { id: new_id("wi-")?, account: account.clone(), spec, created_at: now, updated_at: now };
-        sqlx::query(&format!("INSERT INTO workload_identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"))
-            .bind(&identity.id)
-            .bind(account.as_str())
-            .bind(&identity.spec.name)
-            .bind(&identity.spec.description)
-            .bind(identity.spec.kind.as_str())
-            .bind(to_json(&identity.spec.attributes)?)
-            .bind(to_json(&identity.spec.allowed_return_urls)?)
-            .bind(to_json(&identity.spec.tags)?)
-            .bind(now)
-            .bind(now)
-            .execute(&mut *tx)
-            .await
-            .map_err(|e| StoreError::conflict_on_unique(e, KIND, &identity.spec.name))?;
+        let identity =
+            WorkloadIdentity { id: new_id("wi-")?, account: account.clone(), spec, created_at: now, updated_at: now };
+        sqlx::query(&format!(
+            "INSERT INTO workload_identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        ))
+        .bind(&identity.id)
+        .bind(account.as_str())
+        .bind(&identity.spec.name)
+        .bind(&identity.spec.description)
+        .bind(identity.spec.kind.as_str())
+        .bind(to_json(&identity.spec.attributes)?)
+        .bind(to_json(&identity.spec.allowed_return_urls)?)
+        .bind(to_json(&identity.spec.tags)?)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(|e| StoreError::conflict_on_unique(e, KIND, &identity.spec.name))?;
         tx.commit().await?;
         Ok(identity)
     }
 
     /// One workload identity by name.
     pub async fn get_workload_identity(&self, account: &AccountId, name: &str) -> Result<WorkloadIdentity> {
-        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM workload_identities WHERE account_id = $1 AND name = $2"))
-            .bind(account.as_str())
-            .bind(name)
-            .fetch_optional(&self.pool)
-            .await?
-            .ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })?;
+        let row =
+            sqlx::query(&format!("SELECT {COLUMNS} FROM workload_identities WHERE account_id = $1 AND name = $2"))
+                .bind(account.as_str())
+                .bind(name)
+                .fetch_optional(&self.pool)
+                .await?
+                .ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })?;
         decode(&row)
     }
 
     /// Replaces a workload identity's mutable fields (`spec.name` names it).
-    pub async fn update_workload_identity(&self, account: &AccountId, spec: WorkloadIdentitySpec) -> Result<WorkloadIdentity> {
+    pub async fn update_workload_identity(
+        &self,
+        account: &AccountId,
+        spec: WorkloadIdentitySpec,
+    ) -> Result<WorkloadIdentity> {
         let mut tx = self.begin_write(account).await?;
         let now = self.now();
         let row = sqlx::query(&format!(
@@ -112,7 +125,11 @@ impl Store {
     }
 
     /// A page of the account's workload identities, in name order.
-    pub async fn list_workload_identities(&self, account: &AccountId, page: &PageRequest) -> Result<Page<WorkloadIdentity>> {
+    pub async fn list_workload_identities(
+        &self,
+        account: &AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<WorkloadIdentity>> {
         let rows = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM workload_identities WHERE account_id = $1 AND name > $2 ORDER BY name LIMIT $3"
         ))

@@ -68,10 +68,7 @@ impl PostgresDb {
             }
         };
         let name = format!("identity_test_{}", unique_suffix());
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create a test database");
+        sqlx::query(&format!("CREATE DATABASE {name}")).execute(&mut conn).await.expect("create a test database");
         let (base, _) = admin_url.rsplit_once('/').expect("admin URL has a database path");
         Some(Self { url: format!("{base}/{name}"), name, admin_url })
     }

@@ -1,6 +1,7 @@
 use super::*;
 
-const CTX: SealContext<'static> = SealContext { account: "000000000000", table: "credential_providers", record: "cp-1", field: "secret" };
+const CTX: SealContext<'static> =
+    SealContext { account: "000000000000", table: "credential_providers", record: "cp-1", field: "secret" };
 
 #[test]
 fn seal_then_open_round_trips() -> Result<(), CryptoError> {

@@ -36,10 +36,22 @@ fn endpoint_urls_need_https_except_loopback() {
 #[test]
 fn discovery_urls_need_well_known_suffix() {
     assert!(errors(|v| v.discovery_url("u", "https://idp.example.com/.well-known/openid-configuration")).is_empty());
-    assert!(errors(|v| v.discovery_url("u", "https://idp.example.com/.well-known/oauth-authorization-server/tenant")).is_empty());
+    assert!(
+        errors(|v| v.discovery_url("u", "https://idp.example.com/.well-known/oauth-authorization-server/tenant"))
+            .is_empty()
+    );
     assert_eq!(errors(|v| v.discovery_url("u", "https://idp.example.com/openid")).len(), 1);
-    assert!(errors(|v| v.oidc_discovery_url("u", "https://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/openid-configuration")).is_empty());
-    assert_eq!(errors(|v| v.oidc_discovery_url("u", "https://idp.example.com/.well-known/oauth-authorization-server")).len(), 1);
+    assert!(
+        errors(|v| v.oidc_discovery_url(
+            "u",
+            "https://cognito-idp.us-east-1.amazonaws.com/pool/.well-known/openid-configuration"
+        ))
+        .is_empty()
+    );
+    assert_eq!(
+        errors(|v| v.oidc_discovery_url("u", "https://idp.example.com/.well-known/oauth-authorization-server")).len(),
+        1
+    );
 }
 
 #[test]

@@ -32,10 +32,15 @@ pub async fn lifecycle(h: Harness) {
     let listed = h.store.list_access_keys(&a, &PageRequest::from_wire(1, "").unwrap()).await.unwrap();
     assert_eq!(listed.items, vec![created]);
     assert!(!listed.next_token().is_empty());
-    assert!(h.store.list_access_keys(&account_b(), &PageRequest::from_wire(0, "").unwrap()).await.unwrap().items.is_empty());
+    assert!(
+        h.store.list_access_keys(&account_b(), &PageRequest::from_wire(0, "").unwrap()).await.unwrap().items.is_empty()
+    );
 
     // Another account cannot delete it.
-    assert!(matches!(h.store.delete_access_key(&account_b(), "AKIAAAAAAAAAAAAAAAAA").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        h.store.delete_access_key(&account_b(), "AKIAAAAAAAAAAAAAAAAA").await,
+        Err(StoreError::NotFound { .. })
+    ));
     h.store.delete_access_key(&a, "AKIAAAAAAAAAAAAAAAAA").await.unwrap();
     assert!(h.store.find_access_key("AKIAAAAAAAAAAAAAAAAA").await.unwrap().is_none());
 }

@@ -19,7 +19,10 @@ pub async fn authorizer_round_trip(h: Harness) {
     let created = h.store.create_jwt_authorizer(&account_a(), spec("okta")).await.unwrap();
     assert!(created.id.starts_with("ja-"));
     assert_eq!(h.store.get_jwt_authorizer(&account_a(), "okta").await.unwrap(), created);
-    assert!(matches!(h.store.create_jwt_authorizer(&account_a(), spec("okta")).await, Err(StoreError::Conflict { .. })));
+    assert!(matches!(
+        h.store.create_jwt_authorizer(&account_a(), spec("okta")).await,
+        Err(StoreError::Conflict { .. })
+    ));
     assert!(matches!(h.store.get_jwt_authorizer(&account_b(), "okta").await, Err(StoreError::NotFound { .. })));
 
     let mut changed = spec("okta");

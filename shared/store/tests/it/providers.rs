@@ -1,6 +1,6 @@
 use identity_domain::{
-    ApiKeyConfig, AuthorizationServerMetadata, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec, ProviderStatus,
-    Quotas, SecretString, Vendor,
+    ApiKeyConfig, AuthorizationServerMetadata, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec,
+    ProviderStatus, Quotas, SecretString, Vendor,
 };
 use identity_store::StoreError;
 use sqlx::{Row as _, any::AnyPoolOptions};
@@ -28,7 +28,10 @@ fn oauth2(name: &str, secret: &str) -> ProviderSpec {
 fn api_key(name: &str, key: &str) -> ProviderSpec {
     ProviderSpec {
         name: name.to_owned(),
-        config: ProviderConfig::ApiKey(ApiKeyConfig { header_name: "X-API-Key".to_owned(), vendor: "github".to_owned() }),
+        config: ProviderConfig::ApiKey(ApiKeyConfig {
+            header_name: "X-API-Key".to_owned(),
+            vendor: "github".to_owned(),
+        }),
         secret: SecretString::new(key.to_owned()),
         tags: Default::default(),
     }
@@ -40,13 +43,20 @@ async fn raw_pool(h: &Harness) -> sqlx::AnyPool {
 
 pub async fn secrets_round_trip_sealed(h: Harness) {
     let a = account_a();
-    let p = h.store.create_credential_provider(&a, oauth2("Salesforce", CLIENT_SECRET), ProviderStatus::Active).await.unwrap();
+    let p = h
+        .store
+        .create_credential_provider(&a, oauth2("Salesforce", CLIENT_SECRET), ProviderStatus::Active)
+        .await
+        .unwrap();
     assert!(p.id.starts_with("cp-"));
     h.store.create_credential_provider(&a, api_key("GitHub", API_KEY), ProviderStatus::Active).await.unwrap();
     assert_eq!(h.store.credential_provider_secret(&a, "Salesforce").await.unwrap().expose(), CLIENT_SECRET);
     assert_eq!(h.store.credential_provider_secret(&a, "GitHub").await.unwrap().expose(), API_KEY);
     assert_eq!(h.store.get_credential_provider(&a, "Salesforce").await.unwrap(), p);
-    assert!(matches!(h.store.credential_provider_secret(&account_b(), "GitHub").await, Err(StoreError::NotFound { .. })));
+    assert!(matches!(
+        h.store.credential_provider_secret(&account_b(), "GitHub").await,
+        Err(StoreError::NotFound { .. })
+    ));
 }
 
 pub async fn raw_rows_hold_no_plaintext(h: Harness) {
@@ -55,7 +65,9 @@ pub async fn raw_rows_hold_no_plaintext(h: Harness) {
     h.store.create_credential_provider(&a, api_key("GitHub", API_KEY), ProviderStatus::Active).await.unwrap();
     let pool = raw_pool(&h).await;
     let mut dump = Vec::new();
-    for row in sqlx::query("SELECT id, name, config, tags, secret FROM credential_providers").fetch_all(&pool).await.unwrap() {
+    for row in
+        sqlx::query("SELECT id, name, config, tags, secret FROM credential_providers").fetch_all(&pool).await.unwrap()
+    {
         for column in ["id", "name", "config", "tags"] {
             dump.extend_from_slice(row.try_get::<String, _>(column).unwrap().as_bytes());
         }
@@ -67,7 +79,10 @@ pub async fn raw_rows_hold_no_plaintext(h: Harness) {
     }
     assert!(dump.windows(5).any(|w| w == b"sf-cl"), "the dump holds the rows (client id is not secret)");
     for secret in [CLIENT_SECRET, API_KEY] {
-        assert!(!dump.windows(secret.len()).any(|w| w == secret.as_bytes()), "plaintext {secret} found in the database");
+        assert!(
+            !dump.windows(secret.len()).any(|w| w == secret.as_bytes()),
+            "plaintext {secret} found in the database"
+        );
     }
 }
 
@@ -80,7 +95,11 @@ pub async fn ciphertext_moved_to_another_row_fails(h: Harness) {
         .fetch_one(&pool)
         .await
         .unwrap();
-    sqlx::query("UPDATE credential_providers SET secret = $1 WHERE name = 'attacker'").bind(stolen).execute(&pool).await.unwrap();
+    sqlx::query("UPDATE credential_providers SET secret = $1 WHERE name = 'attacker'")
+        .bind(stolen)
+        .execute(&pool)
+        .await
+        .unwrap();
     let err = h.store.credential_provider_secret(&a, "attacker").await.unwrap_err();
     assert!(matches!(err, StoreError::Crypto(_)), "{err}");
 }

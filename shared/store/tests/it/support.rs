@@ -36,9 +36,15 @@ impl Harness {
     async fn open(url: String, db: Db, quotas: Quotas) -> Self {
         let clock = Arc::new(ManualClock::new(T0));
         let keyring = Arc::new(MasterKeyRing::parse(&MasterKeyRing::generate_entry("k1").unwrap()).unwrap());
-        let store = Store::connect(StoreOptions { url: url.clone(), keyring, clock: clock.clone(), quotas, max_connections: 5 })
-            .await
-            .unwrap();
+        let store = Store::connect(StoreOptions {
+            url: url.clone(),
+            keyring,
+            clock: clock.clone(),
+            quotas,
+            max_connections: 5,
+        })
+        .await
+        .unwrap();
         store.migrate().await.unwrap();
         Self { store, clock, url, _db: db }
     }
@@ -46,9 +52,15 @@ impl Harness {
     /// Another store on the same database with other quotas.
     pub async fn with_quotas(&self, quotas: Quotas) -> Store {
         let keyring = Arc::new(MasterKeyRing::parse(&MasterKeyRing::generate_entry("k1").unwrap()).unwrap());
-        Store::connect(StoreOptions { url: self.url.clone(), keyring, clock: self.clock.clone(), quotas, max_connections: 5 })
-            .await
-            .unwrap()
+        Store::connect(StoreOptions {
+            url: self.url.clone(),
+            keyring,
+            clock: self.clock.clone(),
+            quotas,
+            max_connections: 5,
+        })
+        .await
+        .unwrap()
     }
 }
 

@@ -1,0 +1,270 @@
+//! The command line, as clap sees it. Everything here is syntax: values are checked against
+//! each other (which flags go with which provider type, say) where the requests are built, in
+//! `commands`, so the rules live next to the request they protect.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::secret::Secret;
+
+/// Where the control plane listens when neither `--endpoint` nor the environment says.
+pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:50051";
+
+/// `agentcore`: administer a self-hosted AgentCore Identity control plane.
+#[derive(Debug, Parser)]
+#[command(name = "agentcore", version, about, propagate_version = true)]
+pub struct Cli {
+    /// Options that every command accepts.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The service to administer.
+    #[command(subcommand)]
+    pub service: Service,
+}
+
+/// Options that every command accepts, before or after the subcommand.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Control-plane gRPC endpoint; a bare `host:port` means `http://host:port`.
+    #[arg(long, global = true, env = "AGENTCORE_IDENTITY_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
+    pub endpoint: String,
+    /// Admin token, sent as `authorization: Bearer <token>` on every call.
+    // The value is never shown: `hide_env_values` keeps it out of `--help`, and `Secret`
+    // keeps it out of `Debug`.
+    #[arg(long, global = true, env = "AGENTCORE_IDENTITY_TOKEN", hide_env_values = true)]
+    pub token: Option<Secret>,
+    /// Output format.
+    #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+}
+
+/// How results are printed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns for lists, `key: value` lines for one resource.
+    Table,
+    /// JSON with camelCase keys, for scripts.
+    Json,
+}
+
+/// The services the binary administers.
+#[derive(Debug, Subcommand)]
+pub enum Service {
+    /// AgentCore Identity: credential providers, workload identities, access keys, JWT authorizers.
+    #[command(subcommand)]
+    Identity(IdentityCommand),
+}
+
+/// `agentcore identity …`.
+#[derive(Debug, Subcommand)]
+pub enum IdentityCommand {
+    /// Create an outbound credential provider (an OAuth2 client or an API key).
+    CreateCredentialProvider(CreateProviderArgs),
+    /// List credential providers.
+    ListProviders,
+    /// Show one credential provider (never its secret).
+    GetCredentialProvider(NameArg),
+    /// Delete a credential provider and every grant held for it.
+    DeleteCredentialProvider(NameArg),
+    /// Create a workload identity for an agent, tool or service.
+    CreateWorkloadIdentity(CreateWorkloadArgs),
+    /// Show one workload identity.
+    GetWorkloadIdentity(NameArg),
+    /// List workload identities.
+    ListWorkloadIdentities,
+    /// Delete a workload identity.
+    DeleteWorkloadIdentity(NameArg),
+    /// Create an access key; its secret is printed once and cannot be retrieved later.
+    CreateAccessKey(CreateAccessKeyArgs),
+    /// List access keys (never their secrets).
+    ListAccessKeys,
+    /// Delete an access key; callers using it are refused from then on.
+    DeleteAccessKey(AccessKeyIdArg),
+    /// Accept users' JWTs from an OIDC issuer (creates a JWT authorizer).
+    SetupAwsJwt(SetupJwtArgs),
+    /// Accept users' JWTs from an Amazon Cognito user pool (creates a JWT authorizer).
+    SetupCognito(SetupCognitoArgs),
+    /// Show one JWT authorizer.
+    GetJwtAuthorizer(NameArg),
+    /// List JWT authorizers.
+    ListJwtAuthorizers,
+    /// Delete a JWT authorizer.
+    DeleteJwtAuthorizer(NameArg),
+}
+
+/// A command that addresses one resource by name.
+#[derive(Debug, Args)]
+pub struct NameArg {
+    /// Name of the resource.
+    #[arg(long)]
+    pub name: String,
+}
+
+/// What kind of credential a provider vends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ProviderKind {
+    /// An OAuth2 client registered at a vendor or any OAuth2/OIDC server.
+    Oauth2,
+    /// A static API key.
+    #[value(name = "api_key", alias = "api-key", alias = "apikey")]
+    ApiKey,
+}
+
+/// `create-credential-provider`.
+#[derive(Debug, Args)]
+pub struct CreateProviderArgs {
+    /// Provider name: 1 to 128 of `[a-zA-Z0-9_-]`.
+    #[arg(long)]
+    pub name: String,
+    /// oauth2 or api_key.
+    #[arg(long = "type", value_enum)]
+    pub kind: ProviderKind,
+    /// OAuth2: a vendor (salesforce, slack, github, google, microsoft, okta, … or custom,
+    /// the default; AgentCore names such as SalesforceOauth2 work too). API key: a free label.
+    #[arg(long)]
+    pub vendor: Option<String>,
+    /// OAuth2 client id registered at the vendor.
+    #[arg(long)]
+    pub client_id: Option<String>,
+    /// OAuth2 client secret registered at the vendor.
+    #[arg(long)]
+    pub client_secret: Option<Secret>,
+    /// The API key (api_key providers).
+    #[arg(long)]
+    pub api_key: Option<Secret>,
+    /// OIDC or OAuth2 discovery URL (custom providers, or to override a vendor's).
+    #[arg(long)]
+    pub discovery_url: Option<String>,
+    /// Authorization endpoint (with --token-url, instead of --discovery-url).
+    #[arg(long, requires = "token_url")]
+    pub authorize_url: Option<String>,
+    /// Token endpoint (with --authorize-url).
+    #[arg(long, requires = "authorize_url")]
+    pub token_url: Option<String>,
+    /// Issuer of explicit endpoints; defaults to the scheme and host of --authorize-url.
+    #[arg(long, requires = "authorize_url")]
+    pub issuer: Option<String>,
+    /// Vendor tenant: Microsoft directory id, Okta or Auth0 domain, Zendesk subdomain, Salesforce My Domain.
+    #[arg(long)]
+    pub tenant: Option<String>,
+    /// Header the API key is meant for, e.g. X-API-Key (api_key providers).
+    #[arg(long)]
+    pub header_name: Option<String>,
+    /// Scopes requested when a caller asks for none, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// A tag, `key=value`; repeat for more.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub tags: Vec<(String, String)>,
+}
+
+/// What a workload identity stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum WorkloadKind {
+    /// An AI agent acting for users.
+    Agent,
+    /// A tool or MCP server that an agent calls.
+    Tool,
+    /// Any other automated workload.
+    Service,
+}
+
+/// `create-workload-identity`.
+#[derive(Debug, Args)]
+pub struct CreateWorkloadArgs {
+    /// Identity name: 3 to 255 of `[A-Za-z0-9_.-]`.
+    #[arg(long)]
+    pub name: String,
+    /// Free-form description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// What the workload is; the service treats an absent type as agent.
+    #[arg(long = "type", value_enum)]
+    pub kind: Option<WorkloadKind>,
+    /// ARN of the agent runtime this identity runs as.
+    #[arg(long)]
+    pub agent_runtime_arn: Option<String>,
+    /// Capabilities of the agent, comma separated (e.g. crm,email).
+    #[arg(long, value_delimiter = ',')]
+    pub capabilities: Vec<String>,
+    /// URLs the OAuth2 flows may return the user's browser to, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub return_urls: Vec<String>,
+    /// A tag, `key=value`; repeat for more.
+    #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub tags: Vec<(String, String)>,
+}
+
+/// `create-access-key`.
+#[derive(Debug, Args)]
+pub struct CreateAccessKeyArgs {
+    /// Free-form description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Workload identities the key may act for, comma separated; none means all.
+    #[arg(long, value_delimiter = ',')]
+    pub workload_names: Vec<String>,
+}
+
+/// `delete-access-key`.
+#[derive(Debug, Args)]
+pub struct AccessKeyIdArg {
+    /// Id of the access key (`AKIA…`).
+    #[arg(long)]
+    pub access_key_id: String,
+}
+
+/// `setup-aws-jwt`.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("accepted").required(true).multiple(true).args(["audience", "client_id"]))]
+pub struct SetupJwtArgs {
+    /// Name of the JWT authorizer.
+    #[arg(long, default_value = "default")]
+    pub name: String,
+    /// OIDC discovery URL, ending in `/.well-known/openid-configuration`.
+    #[arg(long)]
+    pub discovery_url: String,
+    /// Accepted `aud` values, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub audience: Vec<String>,
+    /// Accepted `client_id` / `azp` values, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub client_id: Vec<String>,
+    /// Scopes of which a token must carry at least one, comma separated.
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// A claim a token must carry with exactly this value, `claim=value`; repeat for more.
+    #[arg(long = "required-claim", value_name = "CLAIM=VALUE", value_parser = parse_key_value)]
+    pub required_claims: Vec<(String, String)>,
+    /// Free-form description.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// `setup-cognito`.
+#[derive(Debug, Args)]
+pub struct SetupCognitoArgs {
+    /// Name of the JWT authorizer.
+    #[arg(long, default_value = "cognito")]
+    pub name: String,
+    /// Cognito user pool id, e.g. us-east-1_AbCdEfGhI.
+    #[arg(long)]
+    pub user_pool_id: String,
+    /// App client id whose tokens are accepted.
+    #[arg(long)]
+    pub client_id: String,
+    /// AWS region of the pool; defaults to the region the pool id starts with.
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// Parses `key=value`, splitting at the first `=`; the key must not be empty.
+pub fn parse_key_value(raw: &str) -> Result<(String, String), String> {
+    match raw.split_once('=') {
+        Some((key, value)) if !key.trim().is_empty() => Ok((key.trim().to_owned(), value.to_owned())),
+        Some(_) => Err(format!("'{raw}' has an empty key; expected KEY=VALUE")),
+        None => Err(format!("'{raw}' has no '='; expected KEY=VALUE")),
+    }
+}
+
+#[cfg(test)]
+mod tests;

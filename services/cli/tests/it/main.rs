@@ -1,0 +1,9 @@
+//! Runs the built `agentcore` binary: against nothing (connection errors, usage errors, help)
+//! and against an in-process fake control plane (tables, JSON, paging, status errors, tokens).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod cli;
+mod fake;
+mod offline;
+mod online;

@@ -1,0 +1,80 @@
+//! Errors as gRPC statuses: a code, a message safe to show, and `google.rpc.ErrorInfo` whose
+//! `reason` is the AgentCore exception name (plus `BadRequest` field violations for validation).
+//! Internal failures are logged with an id and answered with only that id.
+
+use std::{collections::HashMap, fmt::Display};
+
+use identity_domain::FieldViolation;
+use tonic::{Code, Status};
+use tonic_types::{ErrorDetails, StatusExt as _};
+
+/// `ErrorInfo.domain` of every error this service returns.
+pub const ERROR_DOMAIN: &str = "identity.agentcore";
+
+/// A status with `ErrorInfo { reason, domain, metadata }`.
+pub fn with_reason(code: Code, reason: &str, message: impl Into<String>, metadata: HashMap<String, String>) -> Status {
+    let details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, metadata);
+    Status::with_error_details(code, message, details)
+}
+
+/// `INVALID_ARGUMENT` / `ValidationException` with one `BadRequest` violation per field.
+pub fn validation(violations: &[FieldViolation]) -> Status {
+    let mut details = ErrorDetails::with_error_info("ValidationException", ERROR_DOMAIN, HashMap::new());
+    for v in violations {
+        details.add_bad_request_violation(v.field.clone(), v.description.clone());
+    }
+    let summary = violations.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; ");
+    Status::with_error_details(Code::InvalidArgument, format!("invalid request: {summary}"), details)
+}
+
+/// `NOT_FOUND` / `ResourceNotFoundException`.
+pub fn not_found(message: impl Into<String>) -> Status {
+    with_reason(Code::NotFound, "ResourceNotFoundException", message, HashMap::new())
+}
+
+/// `ALREADY_EXISTS` / `ConflictException`.
+pub fn conflict(message: impl Into<String>) -> Status {
+    with_reason(Code::AlreadyExists, "ConflictException", message, HashMap::new())
+}
+
+/// `RESOURCE_EXHAUSTED` / `ServiceQuotaExceededException`.
+pub fn quota_exceeded(message: impl Into<String>) -> Status {
+    with_reason(Code::ResourceExhausted, "ServiceQuotaExceededException", message, HashMap::new())
+}
+
+/// `UNAUTHENTICATED` / `UnauthorizedException`.
+pub fn unauthenticated(message: impl Into<String>) -> Status {
+    with_reason(Code::Unauthenticated, "UnauthorizedException", message, HashMap::new())
+}
+
+/// `PERMISSION_DENIED` / `AccessDeniedException`.
+pub fn access_denied(message: impl Into<String>) -> Status {
+    with_reason(Code::PermissionDenied, "AccessDeniedException", message, HashMap::new())
+}
+
+/// `FAILED_PRECONDITION` / `ValidationException`, for requests valid in form but not in state
+/// (e.g. changing a provider's type).
+pub fn failed_precondition(message: impl Into<String>) -> Status {
+    with_reason(Code::FailedPrecondition, "ValidationException", message, HashMap::new())
+}
+
+/// `INTERNAL` / `InternalServerException`: logs `cause` with a fresh id and returns only the id.
+pub fn internal(cause: &dyn Display) -> Status {
+    let id = identity_crypto::random_token(9).unwrap_or_else(|_| "unavailable".to_owned());
+    tracing::error!(error_id = %id, error = %cause, "internal error");
+    let metadata = HashMap::from([("error_id".to_owned(), id.clone())]);
+    with_reason(Code::Internal, "InternalServerException", format!("internal error (id {id})"), metadata)
+}
+
+/// `UNAVAILABLE` / `ServiceUnavailableException`: a dependency (database) is down; retry later.
+pub fn unavailable(cause: &dyn Display) -> Status {
+    let id = identity_crypto::random_token(9).unwrap_or_else(|_| "unavailable".to_owned());
+    tracing::warn!(error_id = %id, error = %cause, "dependency unavailable");
+    let metadata = HashMap::from([("error_id".to_owned(), id.clone())]);
+    with_reason(
+        Code::Unavailable,
+        "ServiceUnavailableException",
+        format!("service unavailable, retry (id {id})"),
+        metadata,
+    )
+}

@@ -1,1 +1,1 @@
-//! End-to-end scenarios live in e2e/.
+//! End-to-end scenarios across the real binaries live in `e2e/`; this crate has no library code.

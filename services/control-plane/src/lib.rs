@@ -127,7 +127,7 @@ pub async fn run(
     for service in SERVICES {
         health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
     }
-    let reflection = identity_server::reflection(&SERVICES)?;
+    let (reflection, reflection_v1alpha) = identity_server::reflection(&SERVICES)?;
     let authenticator = Arc::new(AdminAuthenticator::new(store.clone(), bootstrap));
 
     tracing::info!(address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), backend = config.storage.backend.name(), "control plane listening");
@@ -137,6 +137,7 @@ pub async fn run(
         .layer(AuthLayer::new(authenticator))
         .add_service(health)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(WorkloadIdentityServiceServer::new(Workloads(ctx.clone())))
         .add_service(CredentialProviderServiceServer::new(Providers(ctx.clone())))
         .add_service(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone())))

@@ -69,7 +69,7 @@ pub async fn run(
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
-    let reflection = identity_server::reflection(&SERVICES)?;
+    let (reflection, reflection_v1alpha) = identity_server::reflection(&SERVICES)?;
 
     tracing::info!(
         grpc = %listeners.grpc.local_addr().map(|a| a.to_string()).unwrap_or_default(),
@@ -80,6 +80,7 @@ pub async fn run(
     let grpc = tonic::transport::Server::builder()
         .add_service(health)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), stopped(stop_rx.clone()));
     let http = axum::serve(listeners.http, http::router(store.clone())).with_graceful_shutdown(stopped(stop_rx));
     let (grpc, http) = tokio::join!(grpc, http);

@@ -1,0 +1,49 @@
+# The two commands a newcomer needs: `make run` and `make test`. Tools the tests need (buf, a
+# Python virtualenv with grpcio-tools and grpcurl) are installed on first use into CACHE_DIR,
+# never into the repository.
+
+CACHE_DIR ?= $(HOME)/.cache/agentcore-identity
+VENV      := $(CACHE_DIR)/venv
+BUF_DIR   := $(CACHE_DIR)/buf-1.75.0
+BUF       := $(BUF_DIR)/node_modules/.bin/buf
+CARGO     ?= cargo
+
+.PHONY: run build test lint fmt tools clean-data
+
+## run: build, then start both planes on the embedded default (SQLite, in-process cache).
+run: build
+	deploy/run-local.sh
+
+## build: build the three binaries (identity-control-plane, identity-data-plane, agentcore).
+build:
+	$(CARGO) build --workspace --bins
+
+## test: formatting, lints, buf lint, then every test (Postgres and Redis on 127.0.0.1).
+test: tools lint build
+	AGENTCORE_TEST_VENV=$(VENV) $(CARGO) test --workspace --no-fail-fast
+
+## lint: rustfmt, clippy (warnings are errors) and buf lint on proto/.
+lint: $(BUF)
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	cd proto && $(BUF) lint && $(BUF) format --diff --exit-code
+
+## fmt: format the Rust code.
+fmt:
+	$(CARGO) fmt --all
+
+## tools: the test tools, installed once into CACHE_DIR.
+tools: $(BUF) $(VENV)/.installed
+
+$(BUF):
+	mkdir -p $(BUF_DIR)
+	npm install --prefix $(BUF_DIR) --no-save --no-audit --no-fund --loglevel=error @bufbuild/buf@1.75.0
+
+$(VENV)/.installed: tests/python/requirements.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+	touch $@
+
+## clean-data: forget the embedded mode's database, keys and admin token (./data).
+clean-data:
+	rm -rf ./data

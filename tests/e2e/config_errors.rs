@@ -14,10 +14,13 @@ fn run(binary: &str, args: &[&str], env: &[(&str, &str)]) -> (Option<i32>, Strin
     (output.status.code(), String::from_utf8_lossy(&output.stderr).into_owned())
 }
 
+/// A binary, its environment, and what its error must say.
+type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str);
+
 /// Bad configuration fails at start-up, with the setting named and a non-zero exit.
 #[test]
 fn bad_configuration_fails_at_start_up() {
-    let cases: [(&str, &[(&str, &str)], &str); 5] = [
+    let cases: [Case; 5] = [
         (
             "identity-control-plane",
             &[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")],

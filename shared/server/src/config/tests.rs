@@ -37,7 +37,7 @@ fn postgres_requires_a_key_ring() {
 fn malformed_inputs_fail_at_start_up() {
     let cases: [(&[&str], &str); 4] = [
         (&["--database-url", "mysql://x"], "DATABASE_URL"),
-        (&["--master-keys", "k1:short"], "IDENTITY_MASTER_KEYS: master key ring: entry 1 is not a 32-byte key"),
+        (&["--master-keys", "k1:AAAA"], "IDENTITY_MASTER_KEYS: master key ring: entry 1 is not a 32-byte key"),
         (&["--master-keys", "k1:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", "--master-key-file", "/k"], "not both"),
         (&["--region", "US East"], "IDENTITY_REGION"),
     ];

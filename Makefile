@@ -8,7 +8,7 @@ BUF_DIR   := $(CACHE_DIR)/buf-1.75.0
 BUF       := $(BUF_DIR)/node_modules/.bin/buf
 CARGO     ?= cargo
 
-.PHONY: run build test lint fmt tools clean-data
+.PHONY: run build test test-helm lint fmt tools clean-data
 
 ## run: build, then start both planes on the embedded default (SQLite, in-process cache).
 run: build
@@ -19,8 +19,11 @@ build:
 	$(CARGO) build --workspace --bins
 
 ## test: formatting, lints, buf lint, then every test (Postgres and Redis on 127.0.0.1).
-test: tools lint build
+test: tools lint build test-helm
 	AGENTCORE_TEST_VENV=$(VENV) $(CARGO) test --workspace --no-fail-fast
+
+## test-helm: lint the Helm chart, validate its renderings against the Kubernetes schemas.
+test-helm: ; CACHE_DIR=$(CACHE_DIR) tests/helm/test.sh
 
 ## lint: rustfmt, clippy (warnings are errors) and buf lint on proto/.
 lint: $(BUF)

@@ -108,3 +108,36 @@ impl SqliteDb {
         Self { _dir: dir, url }
     }
 }
+
+/// Default URL of the test Redis server.
+pub const DEFAULT_REDIS_URL: &str = "redis://127.0.0.1:6379";
+
+/// The test Redis URL when the server answers PING, or `None` (after [`skip_or_fail`]).
+/// Tests sharing the server keep apart by key prefix ([`unique_suffix`]).
+pub async fn redis_url() -> Option<String> {
+    use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+    let url = std::env::var("TEST_REDIS_URL").unwrap_or_else(|_| DEFAULT_REDIS_URL.to_owned());
+    let host = url.trim_start_matches("redis://").split('/').next().unwrap_or_default().to_owned();
+    let answer = async {
+        let mut stream = tokio::net::TcpStream::connect(&host).await?;
+        stream.write_all(b"PING\r\n").await?;
+        let mut reply = [0u8; 7];
+        stream.read_exact(&mut reply).await?;
+        Ok::<_, std::io::Error>(reply)
+    };
+    match tokio::time::timeout(std::time::Duration::from_secs(2), answer).await {
+        Ok(Ok(reply)) if &reply == b"+PONG\r\n" => Some(url),
+        Ok(Ok(_)) => {
+            skip_or_fail("Redis", &format!("{url} did not answer PING"));
+            None
+        }
+        Ok(Err(e)) => {
+            skip_or_fail("Redis", &format!("{url}: {e}"));
+            None
+        }
+        Err(_) => {
+            skip_or_fail("Redis", &format!("{url}: no answer within 2s"));
+            None
+        }
+    }
+}

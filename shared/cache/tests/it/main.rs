@@ -1,0 +1,128 @@
+//! The cache conformance suite: every test runs against the in-process cache and against Redis,
+//! so the embedded default cannot drift from production.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::{sync::Arc, time::Duration};
+
+use identity_cache::{Cache, MemoryCache, RedisCache};
+
+async fn memory() -> Option<Arc<dyn Cache>> {
+    Some(Arc::new(MemoryCache::new(10_000)))
+}
+
+async fn redis() -> Option<Arc<dyn Cache>> {
+    let url = identity_testkit::redis_url().await?;
+    let prefix = format!("test:{}:", identity_testkit::unique_suffix());
+    Some(Arc::new(RedisCache::connect(&url, &prefix).await.unwrap()))
+}
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod in_process {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(cache) = crate::memory().await {
+                        crate::$name(cache).await;
+                    }
+                }
+            )*
+        }
+        mod on_redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    if let Some(cache) = crate::redis().await {
+                        crate::$name(cache).await;
+                    }
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    values_round_trip,
+    values_expire,
+    leases_are_exclusive,
+    leases_expire,
+    one_of_many_racers_gets_the_lease,
+    counters_count_within_a_window
+);
+
+/// Polls `check` until it holds (bounded): expiry is asynchronous in both backends.
+async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    for _ in 0..200 {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{what} did not happen within 2s");
+}
+
+async fn values_round_trip(cache: Arc<dyn Cache>) {
+    assert_eq!(cache.get("k").await.unwrap(), None);
+    cache.set("k", b"\x00ciphertext\xff", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(cache.get("k").await.unwrap().as_deref(), Some(&b"\x00ciphertext\xff"[..]));
+    cache.set("k", b"newer", Duration::from_secs(60)).await.unwrap();
+    assert_eq!(cache.get("k").await.unwrap().as_deref(), Some(&b"newer"[..]));
+    cache.delete("k").await.unwrap();
+    assert_eq!(cache.get("k").await.unwrap(), None);
+    cache.delete("never-set").await.unwrap();
+}
+
+async fn values_expire(cache: Arc<dyn Cache>) {
+    cache.set("short", b"v", Duration::from_millis(50)).await.unwrap();
+    cache.set("long", b"v", Duration::from_secs(60)).await.unwrap();
+    eventually("expiry", || async { cache.get("short").await.unwrap().is_none() }).await;
+    assert!(cache.get("long").await.unwrap().is_some());
+}
+
+async fn leases_are_exclusive(cache: Arc<dyn Cache>) {
+    let ttl = Duration::from_secs(30);
+    assert!(cache.acquire("lease", "a", ttl).await.unwrap());
+    assert!(!cache.acquire("lease", "b", ttl).await.unwrap());
+    // Only the holder can give it back.
+    cache.release("lease", "b").await.unwrap();
+    assert!(!cache.acquire("lease", "b", ttl).await.unwrap());
+    cache.release("lease", "a").await.unwrap();
+    assert!(cache.acquire("lease", "b", ttl).await.unwrap());
+}
+
+async fn leases_expire(cache: Arc<dyn Cache>) {
+    assert!(cache.acquire("lease", "crashed-holder", Duration::from_millis(50)).await.unwrap());
+    eventually("lease expiry", || async { cache.acquire("lease", "next", Duration::from_secs(30)).await.unwrap() })
+        .await;
+}
+
+async fn one_of_many_racers_gets_the_lease(cache: Arc<dyn Cache>) {
+    let racers: Vec<_> = (0..50)
+        .map(|i| {
+            let cache = cache.clone();
+            tokio::spawn(async move {
+                cache.acquire("contended", &format!("owner-{i}"), Duration::from_secs(30)).await.unwrap()
+            })
+        })
+        .collect();
+    let mut winners = 0;
+    for racer in racers {
+        winners += usize::from(racer.await.unwrap());
+    }
+    assert_eq!(winners, 1);
+}
+
+async fn counters_count_within_a_window(cache: Arc<dyn Cache>) {
+    let window = Duration::from_millis(300);
+    for expected in 1..=5 {
+        assert_eq!(cache.increment("rate", window).await.unwrap(), expected);
+    }
+    assert_eq!(cache.increment("other", window).await.unwrap(), 1);
+    // The window does not slide with each increment: it ends and the count starts over.
+    eventually("window end", || async { cache.increment("rate", window).await.unwrap() == 1 }).await;
+}

@@ -104,10 +104,20 @@ impl Store {
         account: &AccountId,
         ciphertext: &[u8],
     ) -> Result<SecretString> {
-        let key = self.data_key_for(account, ciphertext).await?;
-        let plain = key.open(context, ciphertext)?;
+        let plain = self.open_bytes(context, account, ciphertext).await?;
         let text =
             String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Corrupt("secret is not UTF-8".to_owned()))?;
         Ok(SecretString::new(text))
+    }
+
+    /// Opens stored secret bytes.
+    pub(crate) async fn open_bytes(
+        &self,
+        context: &SealContext<'_>,
+        account: &AccountId,
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        let key = self.data_key_for(account, ciphertext).await?;
+        Ok(key.open(context, ciphertext)?)
     }
 }

@@ -14,6 +14,7 @@ mod keys;
 mod migrate;
 mod providers;
 mod rows;
+mod signing_keys;
 mod workloads;
 
 use std::sync::Arc;
@@ -27,6 +28,7 @@ use sqlx::{
 
 pub use error::StoreError;
 pub use migrate::Backend;
+pub use signing_keys::{NewSigningKey, SigningKeyMaterial, SigningKeyRecord};
 
 use keys::DataKeys;
 

@@ -16,8 +16,14 @@ pub enum Backend {
     Sqlite,
 }
 
-const POSTGRES: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/postgres/0001_init.sql"))];
-const SQLITE: &[(i64, &str, &str)] = &[(1, "init", include_str!("../migrations/sqlite/0001_init.sql"))];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
+    (2, "signing keys", include_str!("../migrations/postgres/0002_signing_keys.sql")),
+];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
+    (2, "signing keys", include_str!("../migrations/sqlite/0002_signing_keys.sql")),
+];
 
 impl Backend {
     /// The backend a URL names.

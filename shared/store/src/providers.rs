@@ -140,6 +140,26 @@ impl Store {
         self.open_secret(&seal_context(account, &id), account, &sealed).await
     }
 
+    /// A provider and its sealed secret, as stored: what the data plane caches (ciphertext only).
+    pub async fn credential_provider_sealed(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<(CredentialProvider, Vec<u8>)> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS}, secret FROM {TABLE} WHERE account_id = $1 AND name = $2"))
+            .bind(account.as_str())
+            .bind(name)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })?;
+        Ok((decode(&row)?.0, row.try_get("secret")?))
+    }
+
+    /// Opens a sealed provider secret obtained from [`Store::credential_provider_sealed`].
+    pub async fn open_provider_secret(&self, provider: &CredentialProvider, sealed: &[u8]) -> Result<SecretString> {
+        self.open_secret(&seal_context(&provider.account, &provider.id), &provider.account, sealed).await
+    }
+
     /// Replaces a provider's configuration, tags and status; an empty `spec.secret` keeps the
     /// stored secret. The provider's type must not change (the caller checks).
     pub async fn update_credential_provider(

@@ -7,6 +7,7 @@ mod access_keys;
 mod accounts;
 mod authorizers;
 mod providers;
+mod signing_keys;
 mod support;
 mod workloads;
 
@@ -53,4 +54,5 @@ conformance!(
     providers::quotas_are_per_type,
     authorizers::authorizer_round_trip,
     access_keys::lifecycle,
+    signing_keys::signing_keys_rotate_once_and_stay_sealed,
 );

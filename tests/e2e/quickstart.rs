@@ -54,8 +54,12 @@ async fn readme_quickstart_works_as_written() {
         assert!(table.iter().any(|r| r == &row), "list-providers row {row:?} missing:\n{stdout}");
     }
     assert!(stdout.contains("\"status\": \"SERVING\""), "data plane health: {stdout}");
-    // Secrets typed into the quickstart never come back.
+    // The data plane vended the API key to the workload access token.
+    assert!(stdout.contains("\"apiKey\": \"ghp_xxxxxxxxxxxx\""), "API key vend: {stdout}");
+    // Secrets typed into the quickstart never come back (but from the vend itself).
+    let stdout_without_vend = stdout.replace("\"apiKey\": \"ghp_xxxxxxxxxxxx\"", "");
     for secret in ["YOUR_CLIENT_SECRET", "ghp_xxxxxxxxxxxx"] {
+        let stdout = &stdout_without_vend;
         assert!(!stdout.contains(secret) && !stderr.contains(secret), "{secret} echoed");
     }
     assert!(!stack.admin_token().is_empty());

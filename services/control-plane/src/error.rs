@@ -32,23 +32,7 @@ impl From<ServiceError> for Status {
             ServiceError::Invalid(violations) => status::validation(&violations),
             ServiceError::Precondition(message) => status::failed_precondition(message),
             ServiceError::Unauthenticated => status::unauthenticated("authentication required"),
-            ServiceError::Store(error) => match error {
-                StoreError::NotFound { .. } => status::not_found(error.to_string()),
-                StoreError::Conflict { .. } => status::conflict(error.to_string()),
-                StoreError::QuotaExceeded { .. } => status::quota_exceeded(error.to_string()),
-                StoreError::Database(sqlx_error) => match sqlx_error {
-                    // The database is unreachable or saturated: the caller may retry.
-                    sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => {
-                        status::unavailable(&sqlx_error)
-                    }
-                    other => status::internal(&other),
-                },
-                StoreError::Url(_)
-                | StoreError::NotMigrated { .. }
-                | StoreError::Corrupt(_)
-                | StoreError::Crypto(_)
-                | StoreError::Migrate(_) => status::internal(&error),
-            },
+            ServiceError::Store(error) => status::from_store(error),
         }
     }
 }

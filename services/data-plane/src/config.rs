@@ -27,6 +27,22 @@ pub struct ServeArgs {
     /// loopback, comma-separated (link-local addresses are refused always).
     #[arg(long, env = "OUTBOUND_ALLOWED_NETWORKS", default_value = "")]
     pub outbound_allowed_networks: String,
+
+    /// Redis for the shared cache (`redis://…`, `rediss://…`); unset: an in-process cache.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of every Redis key this deployment writes.
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "agentcore-identity:")]
+    pub redis_key_prefix: String,
+
+    /// Lifetime of workload access tokens, in seconds (60 to 3600).
+    #[arg(long, env = "WORKLOAD_ACCESS_TOKEN_TTL", default_value_t = 900)]
+    pub workload_access_token_ttl: u64,
+
+    /// How often each account's token-signing key rotates, in seconds (at least 300).
+    #[arg(long, env = "SIGNING_KEY_ROTATION", default_value_t = 86_400)]
+    pub signing_key_rotation: u64,
 }
 
 /// Validated data-plane settings.
@@ -42,6 +58,14 @@ pub struct Config {
     pub public_base_url: String,
     /// Networks outbound calls may reach although not public.
     pub outbound_allowed_networks: Vec<ipnet::IpNet>,
+    /// Redis URL, or `None` for the in-process cache.
+    pub redis_url: Option<String>,
+    /// Prefix of Redis keys.
+    pub redis_key_prefix: String,
+    /// Lifetime of workload access tokens.
+    pub workload_access_token_ttl: std::time::Duration,
+    /// Signing key rotation period.
+    pub signing_key_rotation: std::time::Duration,
 }
 
 impl ServeArgs {
@@ -55,12 +79,27 @@ impl ServeArgs {
         if self.listen == self.http_listen {
             return Err(ConfigError("DATA_PLANE_LISTEN and DATA_PLANE_HTTP_LISTEN must differ".to_owned()));
         }
+        if !(60..=3600).contains(&self.workload_access_token_ttl) {
+            return Err(ConfigError("WORKLOAD_ACCESS_TOKEN_TTL must be between 60 and 3600 seconds".to_owned()));
+        }
+        if self.signing_key_rotation < 300 {
+            return Err(ConfigError("SIGNING_KEY_ROTATION must be at least 300 seconds".to_owned()));
+        }
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError("REDIS_URL must start with redis:// or rediss://".to_owned()));
+        }
         Ok(Config {
             storage,
             listen: self.listen,
             http_listen: self.http_listen,
             public_base_url: base.as_str().trim_end_matches('/').to_owned(),
             outbound_allowed_networks: parse_networks(&self.outbound_allowed_networks)?,
+            redis_url: self.redis_url.clone(),
+            redis_key_prefix: self.redis_key_prefix.clone(),
+            workload_access_token_ttl: std::time::Duration::from_secs(self.workload_access_token_ttl),
+            signing_key_rotation: std::time::Duration::from_secs(self.signing_key_rotation),
         })
     }
 }

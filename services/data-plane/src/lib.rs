@@ -2,20 +2,33 @@
 //! for the OAuth2 endpoints, JWKS, health and metrics. It reads the store the control plane
 //! writes and never migrates it.
 //!
-//! This build serves health and reflection; the vending RPCs are listed by reflection and answer
+//! This build vends workload access tokens and API keys; the OAuth2 RPCs answer
 //! `UNIMPLEMENTED` until they land.
 
+mod auth;
 pub mod config;
+mod error;
 mod http;
+mod vend;
+mod wat;
 
 use std::future::Future;
 use std::sync::Arc;
 
-use identity_server::{SystemClock, config::ConfigError};
+use identity_cache::{Cache, MemoryCache, RedisCache};
+use identity_domain::Arns;
+use identity_proto::v1::identity_data_service_server::IdentityDataServiceServer;
+use identity_server::{AuthLayer, SystemClock, config::ConfigError};
 use tokio::{net::TcpListener, sync::watch};
 use tokio_stream::wrappers::TcpListenerStream;
 
 pub use config::{Config, ServeArgs};
+
+use crate::{
+    auth::AccessKeyAuthenticator,
+    vend::{DataContext, IdentityData},
+    wat::WatIssuer,
+};
 
 /// The services this binary lists through reflection.
 pub const SERVICES: [&str; 1] = ["agentcore.identity.v1.IdentityDataService"];
@@ -55,8 +68,27 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let store = config.storage.open(Arc::new(SystemClock), Default::default()).await?;
+    let clock = Arc::new(SystemClock);
+    let store = config.storage.open(clock.clone(), Default::default()).await?;
     store.check_migrated().await?;
+    let cache: Arc<dyn Cache> = match &config.redis_url {
+        Some(url) => Arc::new(
+            RedisCache::connect(url, &config.redis_key_prefix)
+                .await
+                .map_err(|e| ConfigError(format!("REDIS_URL: {e}")))?,
+        ),
+        None => Arc::new(MemoryCache::new(100_000)),
+    };
+    let wat = WatIssuer::new(
+        store.clone(),
+        clock,
+        config.public_base_url.clone(),
+        config.workload_access_token_ttl,
+        config.signing_key_rotation,
+    );
+    let ctx =
+        Arc::new(DataContext { store: store.clone(), cache, wat, arns: Arns::new(config.storage.region.clone()) });
+    let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone()));
 
     let (stop_tx, stop_rx) = watch::channel(false);
     tokio::spawn(async move {
@@ -78,11 +110,15 @@ pub async fn run(
         "data plane listening"
     );
     let grpc = tonic::transport::Server::builder()
+        // Callers are authenticated (access key) before any handler runs; health and
+        // reflection pass through.
+        .layer(AuthLayer::new(authenticator))
         .add_service(health)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
+        .add_service(IdentityDataServiceServer::new(IdentityData(ctx.clone())))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), stopped(stop_rx.clone()));
-    let http = axum::serve(listeners.http, http::router(store.clone())).with_graceful_shutdown(stopped(stop_rx));
+    let http = axum::serve(listeners.http, http::router(ctx)).with_graceful_shutdown(stopped(stop_rx));
     let (grpc, http) = tokio::join!(grpc, http);
     grpc?;
     http?;

@@ -78,3 +78,24 @@ pub fn unavailable(cause: &dyn Display) -> Status {
         metadata,
     )
 }
+
+/// A storage error as a status: not-found, conflict and quota map to their AgentCore reasons;
+/// an unreachable database is `UNAVAILABLE` (retry); anything else is internal (logged, id only).
+pub fn from_store(error: identity_store::StoreError) -> Status {
+    use identity_store::StoreError;
+    match error {
+        StoreError::NotFound { .. } => not_found(error.to_string()),
+        StoreError::Conflict { .. } => conflict(error.to_string()),
+        StoreError::QuotaExceeded { .. } => quota_exceeded(error.to_string()),
+        StoreError::Database(sqlx_error) => match sqlx_error {
+            // The database is unreachable or saturated: the caller may retry.
+            sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => unavailable(&sqlx_error),
+            other => internal(&other),
+        },
+        StoreError::Url(_)
+        | StoreError::NotMigrated { .. }
+        | StoreError::Corrupt(_)
+        | StoreError::Crypto(_)
+        | StoreError::Migrate(_) => internal(&error),
+    }
+}

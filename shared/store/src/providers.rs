@@ -155,9 +155,15 @@ impl Store {
         Ok((decode(&row)?.0, row.try_get("secret")?))
     }
 
-    /// Opens a sealed provider secret obtained from [`Store::credential_provider_sealed`].
-    pub async fn open_provider_secret(&self, provider: &CredentialProvider, sealed: &[u8]) -> Result<SecretString> {
-        self.open_secret(&seal_context(&provider.account, &provider.id), &provider.account, sealed).await
+    /// Opens a sealed secret of provider `provider_id`, as returned by
+    /// [`Store::credential_provider_sealed`] (and perhaps cached since).
+    pub async fn open_provider_secret(
+        &self,
+        account: &AccountId,
+        provider_id: &str,
+        sealed: &[u8],
+    ) -> Result<SecretString> {
+        self.open_secret(&seal_context(account, provider_id), account, sealed).await
     }
 
     /// Replaces a provider's configuration, tags and status; an empty `spec.secret` keeps the

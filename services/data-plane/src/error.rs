@@ -1,0 +1,78 @@
+use std::collections::HashMap;
+
+use identity_domain::FieldViolation;
+use identity_server::status;
+use identity_store::StoreError;
+use tonic::{Code, Status};
+
+use crate::wat::WatError;
+
+/// Why a data-plane call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// The request broke the API's constraints.
+    #[error("invalid request")]
+    Invalid(Vec<FieldViolation>),
+    /// No authenticated caller reached the handler.
+    #[error("unauthenticated")]
+    Unauthenticated,
+    /// The caller's access key may not act for this workload, or the token is for another account.
+    #[error("{0}")]
+    AccessDenied(String),
+    /// The workload access token was refused (`check` names why).
+    #[error("invalid workload access token: {check}")]
+    InvalidToken {
+        /// The failed check.
+        check: &'static str,
+    },
+    /// No such credential provider of the right type in the caller's account.
+    #[error("{0}")]
+    ProviderNotFound(String),
+    /// Not built yet.
+    #[error("{0} is not implemented yet")]
+    Unimplemented(&'static str),
+    /// Storage refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Signing keys failed.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<Vec<FieldViolation>> for DataError {
+    fn from(violations: Vec<FieldViolation>) -> Self {
+        Self::Invalid(violations)
+    }
+}
+
+impl From<WatError> for DataError {
+    fn from(error: WatError) -> Self {
+        match error {
+            WatError::Invalid(check) => Self::InvalidToken { check },
+            WatError::Store(e) => Self::Store(e),
+            WatError::Key(e) => Self::Internal(e),
+        }
+    }
+}
+
+impl From<DataError> for Status {
+    fn from(error: DataError) -> Self {
+        match error {
+            DataError::Invalid(violations) => status::validation(&violations),
+            DataError::Unauthenticated => status::unauthenticated("authentication required"),
+            DataError::AccessDenied(message) => status::access_denied(message),
+            DataError::InvalidToken { check } => status::with_reason(
+                Code::Unauthenticated,
+                "InvalidToken",
+                format!("invalid workload access token: it {check}"),
+                HashMap::from([("check".to_owned(), check.to_owned())]),
+            ),
+            DataError::ProviderNotFound(message) => {
+                status::with_reason(Code::NotFound, "ProviderNotFound", message, HashMap::new())
+            }
+            DataError::Unimplemented(what) => Status::unimplemented(format!("{what} is not implemented yet")),
+            DataError::Store(error) => status::from_store(error),
+            DataError::Internal(cause) => status::internal(&cause),
+        }
+    }
+}

@@ -1,0 +1,274 @@
+//! `IdentityDataService`: workload access tokens and API keys. Each handler first takes the
+//! authenticated caller, then checks that the caller's key may act for the workload (and, for
+//! vends, that the WAT belongs to the caller's account), then serves from the cache when it can.
+
+use std::{sync::Arc, time::Duration};
+
+use base64::{Engine as _, engine::general_purpose::STANDARD};
+use identity_cache::Cache;
+use identity_domain::{AccountId, Arns, ProviderConfig, SecretString, Violations};
+use identity_proto::v1::{self as pb, identity_data_service_server::IdentityDataService};
+use identity_store::Store;
+use serde::{Deserialize, Serialize};
+use tonic::{Request, Response, Status};
+
+use crate::{
+    auth::CallerPrincipal,
+    error::DataError,
+    wat::{WatClaims, WatIssuer},
+};
+
+/// How long an API key's ciphertext stays cached before the database is read again.
+pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+/// What every handler needs.
+#[derive(Debug)]
+pub struct DataContext {
+    pub store: Store,
+    pub cache: Arc<dyn Cache>,
+    pub wat: WatIssuer,
+    pub arns: Arns,
+}
+
+/// The service.
+#[derive(Debug, Clone)]
+pub struct IdentityData(pub Arc<DataContext>);
+
+/// An API-key provider as cached: ids and the sealed key (never the key in clear).
+#[derive(Serialize, Deserialize)]
+struct CachedApiKey {
+    provider_id: String,
+    header_name: String,
+    sealed: String,
+}
+
+fn caller<T>(request: &Request<T>) -> Result<CallerPrincipal, DataError> {
+    request.extensions().get::<CallerPrincipal>().cloned().ok_or(DataError::Unauthenticated)
+}
+
+fn timestamp(millis: i64) -> prost_types::Timestamp {
+    prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
+}
+
+/// The provider a request names, by name or by ARN (which must be of the caller's account).
+fn provider_name(
+    arns: &Arns,
+    account: &AccountId,
+    name: Option<pb::get_api_key_credential_request::CredentialProvider>,
+) -> Result<String, DataError> {
+    use pb::get_api_key_credential_request::CredentialProvider as P;
+    let mut v = Violations::default();
+    let name = match name {
+        Some(P::ResourceCredentialProviderName(name)) => {
+            v.resource_name("resource_credential_provider_name", &name);
+            name
+        }
+        Some(P::CredentialProviderArn(arn)) => {
+            let prefix = arns.api_key_provider(account, "");
+            match arn.strip_prefix(&prefix) {
+                Some(name) => {
+                    v.resource_name("credential_provider_arn", name);
+                    name.to_owned()
+                }
+                None => {
+                    v.add(
+                        "credential_provider_arn",
+                        "is not an API-key credential provider ARN of the caller's account and region",
+                    );
+                    String::new()
+                }
+            }
+        }
+        None => {
+            v.add("resource_credential_provider_name", "name the provider, or give credential_provider_arn");
+            String::new()
+        }
+    };
+    v.finish()?;
+    Ok(name)
+}
+
+impl IdentityData {
+    /// Mints a WAT for `workload_name` after checking the caller may act for it.
+    async fn mint(
+        &self,
+        caller: &CallerPrincipal,
+        workload_name: &str,
+        user: Option<&str>,
+    ) -> Result<(String, i64), DataError> {
+        if !caller.may_act_for(workload_name) {
+            return Err(DataError::AccessDenied(format!(
+                "access key may not act for workload identity '{workload_name}'"
+            )));
+        }
+        let workload = self.0.store.get_workload_identity(&caller.account, workload_name).await?;
+        Ok(self.0.wat.mint(&workload, user).await?)
+    }
+
+    /// Verifies a WAT and that the caller may use it.
+    async fn workload(&self, caller: &CallerPrincipal, token: &str) -> Result<WatClaims, DataError> {
+        let claims = self.0.wat.verify(token).await?;
+        if claims.acct != caller.account.as_str() {
+            return Err(DataError::AccessDenied("the workload access token belongs to another account".to_owned()));
+        }
+        if !caller.may_act_for(&claims.sub) {
+            return Err(DataError::AccessDenied(format!(
+                "access key may not act for workload identity '{}'",
+                claims.sub
+            )));
+        }
+        Ok(claims)
+    }
+
+    /// The API key of `name`: the cached ciphertext when present, the database otherwise; a
+    /// cache that fails is bypassed, never fatal.
+    async fn api_key(&self, account: &AccountId, name: &str) -> Result<(SecretString, String), DataError> {
+        let key = format!("apikey:{account}:{name}");
+        let cached = match self.0.cache.get(&key).await {
+            Ok(hit) => hit.and_then(|bytes| serde_json::from_slice::<CachedApiKey>(&bytes).ok()),
+            Err(e) => {
+                tracing::warn!(error = %e, "cache unavailable, reading the database");
+                None
+            }
+        };
+        let entry = match cached {
+            Some(entry) => entry,
+            None => {
+                let (provider, sealed) = match self.0.store.credential_provider_sealed(account, name).await {
+                    Err(identity_store::StoreError::NotFound { .. }) => None,
+                    other => Some(other?),
+                }
+                .ok_or_else(|| {
+                    DataError::ProviderNotFound(format!("API-key credential provider '{name}' not found"))
+                })?;
+                let ProviderConfig::ApiKey(config) = provider.config else {
+                    return Err(DataError::ProviderNotFound(format!("'{name}' is not an API-key credential provider")));
+                };
+                let entry = CachedApiKey {
+                    provider_id: provider.id,
+                    header_name: config.header_name,
+                    sealed: STANDARD.encode(sealed),
+                };
+                if let Ok(bytes) = serde_json::to_vec(&entry)
+                    && let Err(e) = self.0.cache.set(&key, &bytes, API_KEY_CACHE_TTL).await
+                {
+                    tracing::warn!(error = %e, "cache unavailable, not caching");
+                }
+                entry
+            }
+        };
+        let sealed = STANDARD.decode(&entry.sealed).map_err(|e| DataError::Internal(format!("cached entry: {e}")))?;
+        let secret = self.0.store.open_provider_secret(account, &entry.provider_id, &sealed).await?;
+        Ok((secret, entry.header_name))
+    }
+}
+
+fn workload_name(value: &str) -> Result<(), DataError> {
+    let mut v = Violations::default();
+    v.workload_name("workload_name", value);
+    Ok(v.finish()?)
+}
+
+#[tonic::async_trait]
+impl IdentityDataService for IdentityData {
+    #[tracing::instrument(skip_all, fields(workload = %request.get_ref().workload_name))]
+    async fn get_workload_access_token(
+        &self,
+        request: Request<pb::GetWorkloadAccessTokenRequest>,
+    ) -> Result<Response<pb::GetWorkloadAccessTokenResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetWorkloadAccessTokenRequest { workload_name: name } = request.into_inner();
+        workload_name(&name)?;
+        let (token, exp) = self.mint(&caller, &name, None).await?;
+        Ok(Response::new(pb::GetWorkloadAccessTokenResponse {
+            workload_access_token: token,
+            expires_in: self.0.wat.ttl().as_secs() as i64,
+            expires_at: Some(timestamp(exp)),
+        }))
+    }
+
+    async fn get_workload_access_token_for_jwt(
+        &self,
+        _request: Request<pb::GetWorkloadAccessTokenForJwtRequest>,
+    ) -> Result<Response<pb::GetWorkloadAccessTokenForJwtResponse>, Status> {
+        Err(DataError::Unimplemented("GetWorkloadAccessTokenForJwt").into())
+    }
+
+    #[tracing::instrument(skip_all, fields(workload = %request.get_ref().workload_name))]
+    async fn get_workload_access_token_for_user_id(
+        &self,
+        request: Request<pb::GetWorkloadAccessTokenForUserIdRequest>,
+    ) -> Result<Response<pb::GetWorkloadAccessTokenForUserIdResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetWorkloadAccessTokenForUserIdRequest { workload_name: name, user_id } = request.into_inner();
+        let mut v = Violations::default();
+        v.workload_name("workload_name", &name);
+        v.required("user_id", &user_id, 128);
+        if user_id.chars().any(char::is_control) {
+            v.add("user_id", "must not contain control characters");
+        }
+        v.finish().map_err(DataError::from)?;
+        let (token, exp) = self.mint(&caller, &name, Some(&user_id)).await?;
+        Ok(Response::new(pb::GetWorkloadAccessTokenForUserIdResponse {
+            workload_access_token: token,
+            expires_in: self.0.wat.ttl().as_secs() as i64,
+            expires_at: Some(timestamp(exp)),
+        }))
+    }
+
+    async fn get_resource_oauth2_access_token(
+        &self,
+        _request: Request<pb::GetResourceOauth2AccessTokenRequest>,
+    ) -> Result<Response<pb::GetResourceOauth2AccessTokenResponse>, Status> {
+        Err(DataError::Unimplemented("GetResourceOauth2AccessToken").into())
+    }
+
+    #[tracing::instrument(skip_all)]
+    async fn get_api_key_credential(
+        &self,
+        request: Request<pb::GetApiKeyCredentialRequest>,
+    ) -> Result<Response<pb::GetApiKeyCredentialResponse>, Status> {
+        let caller = caller(&request)?;
+        let pb::GetApiKeyCredentialRequest { workload_identity_token, credential_provider } = request.into_inner();
+        let claims = self.workload(&caller, &workload_identity_token).await?;
+        let name = provider_name(&self.0.arns, &caller.account, credential_provider)?;
+        let (api_key, header_name) = self.api_key(&caller.account, &name).await?;
+        tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "API key vended");
+        Ok(Response::new(pb::GetApiKeyCredentialResponse { api_key: api_key.expose().to_owned(), header_name }))
+    }
+
+    async fn complete_resource_token_auth(
+        &self,
+        _request: Request<pb::CompleteResourceTokenAuthRequest>,
+    ) -> Result<Response<pb::CompleteResourceTokenAuthResponse>, Status> {
+        Err(DataError::Unimplemented("CompleteResourceTokenAuth").into())
+    }
+
+    async fn get_authorization_url(
+        &self,
+        _request: Request<pb::GetAuthorizationUrlRequest>,
+    ) -> Result<Response<pb::GetAuthorizationUrlResponse>, Status> {
+        Err(DataError::Unimplemented("GetAuthorizationUrl").into())
+    }
+
+    async fn complete_authorization(
+        &self,
+        _request: Request<pb::CompleteAuthorizationRequest>,
+    ) -> Result<Response<pb::CompleteAuthorizationResponse>, Status> {
+        Err(DataError::Unimplemented("CompleteAuthorization").into())
+    }
+
+    async fn refresh_token(
+        &self,
+        _request: Request<pb::RefreshTokenRequest>,
+    ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
+        Err(DataError::Unimplemented("RefreshToken").into())
+    }
+
+    async fn validate_token(
+        &self,
+        _request: Request<pb::ValidateTokenRequest>,
+    ) -> Result<Response<pb::ValidateTokenResponse>, Status> {
+        Err(DataError::Unimplemented("ValidateToken").into())
+    }
+}

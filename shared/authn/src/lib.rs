@@ -1,0 +1,1 @@
+//! Inbound JWT validation: the one validator for user and admin tokens (in progress).

@@ -58,6 +58,17 @@ impl Default for Limits {
     }
 }
 
+/// A response read within the size bound.
+#[derive(Clone, Debug)]
+pub struct RawResponse {
+    /// HTTP status.
+    pub status: u16,
+    /// `content-type`, empty when absent.
+    pub content_type: String,
+    /// The body (may hold secrets: never log it).
+    pub body: Vec<u8>,
+}
+
 /// The HTTP client for outbound calls (cheap to clone).
 #[derive(Clone, Debug)]
 pub struct OutboundClient {
@@ -133,6 +144,35 @@ impl OutboundClient {
         }
         let body = self.read_bounded(response, &host).await?;
         serde_json::from_slice(&body).map_err(|e| OutboundError::BadResponse(format!("{host} sent invalid JSON: {e}")))
+    }
+
+    /// POSTs a form (an OAuth2 token request) and returns the bounded response whatever its
+    /// status: OAuth2 errors come back as 400 with a JSON body the caller must read.
+    /// `basic` authenticates the client with HTTP Basic, its parts form-encoded (RFC 6749 §2.3.1).
+    pub async fn post_form(
+        &self,
+        url: &url::Url,
+        form: &[(&str, &str)],
+        basic: Option<(&str, &str)>,
+    ) -> Result<RawResponse, OutboundError> {
+        self.check_url(url)?;
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let transport = |e: reqwest::Error| OutboundError::Transport { host: host.clone(), reason: describe(&e) };
+        let mut request = self.http.post(url.clone()).header("accept", "application/json").form(form);
+        if let Some((id, secret)) = basic {
+            let encode = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+            let credentials = base64::Engine::encode(
+                &base64::engine::general_purpose::STANDARD,
+                format!("{}:{}", encode(id), encode(secret)),
+            );
+            request = request.header("authorization", format!("Basic {credentials}"));
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let content_type =
+            response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+        let body = self.read_bounded(response, &host).await?;
+        Ok(RawResponse { status, content_type, body })
     }
 
     async fn read_bounded(&self, mut response: reqwest::Response, host: &str) -> Result<Vec<u8>, OutboundError> {

@@ -19,15 +19,22 @@ type KeyCache = HashMap<(AccountId, u32), Arc<DataKey>>;
 pub(crate) struct DataKeys {
     ring: Arc<MasterKeyRing>,
     cache: RwLock<KeyCache>,
+    /// Newest data key per account seen by `current_data_key`.
+    current: RwLock<HashMap<AccountId, Arc<DataKey>>>,
 }
 
 impl DataKeys {
     pub(crate) fn new(ring: Arc<MasterKeyRing>) -> Self {
-        Self { ring, cache: RwLock::new(HashMap::new()) }
+        Self { ring, cache: RwLock::new(HashMap::new()), current: RwLock::new(HashMap::new()) }
     }
 
     fn cached(&self, account: &AccountId, version: u32) -> Option<Arc<DataKey>> {
         self.cache.read().ok()?.get(&(account.clone(), version)).cloned()
+    }
+
+    /// The account's current data key, if this process has used it.
+    fn current(&self, account: &AccountId) -> Option<Arc<DataKey>> {
+        self.current.read().ok()?.get(account).cloned()
     }
 
     fn remember(&self, account: &AccountId, key: DataKey) -> Arc<DataKey> {
@@ -36,6 +43,12 @@ impl DataKeys {
             cache.insert((account.clone(), key.version()), key.clone());
         }
         key
+    }
+
+    fn set_current(&self, account: &AccountId, key: &Arc<DataKey>) {
+        if let Ok(mut current) = self.current.write() {
+            current.insert(account.clone(), key.clone());
+        }
     }
 
     fn unwrap_row(
@@ -67,7 +80,9 @@ impl Store {
             .fetch_optional(&mut **tx)
             .await?;
         if let Some(row) = row {
-            return self.keys.unwrap_row(account, row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+            let key = self.keys.unwrap_row(account, row.try_get(0)?, row.try_get(1)?, row.try_get(2)?)?;
+            self.keys.set_current(account, &key);
+            return Ok(key);
         }
         let (key, raw) = DataKey::generate(1)?;
         let wrapped = self.keys.ring.wrap(account.as_str(), 1, &raw)?;
@@ -78,7 +93,9 @@ impl Store {
             .bind(self.now())
             .execute(&mut **tx)
             .await?;
-        Ok(self.keys.remember(account, key))
+        // Not remembered yet: the transaction may still roll back, and a remembered key that was
+        // never stored would seal what no one can open. The next read loads it once committed.
+        Ok(Arc::new(key))
     }
 
     /// The data key that sealed `ciphertext`.
@@ -108,6 +125,37 @@ impl Store {
         let text =
             String::from_utf8(plain.to_vec()).map_err(|_| StoreError::Corrupt("secret is not UTF-8".to_owned()))?;
         Ok(SecretString::new(text))
+    }
+
+    /// Seals `plaintext` with the account's current data key (created if the account has none),
+    /// for values kept outside the database, such as cache entries.
+    pub async fn seal_for_account(
+        &self,
+        account: &AccountId,
+        context: &SealContext<'_>,
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>> {
+        let key = match self.keys.current(account) {
+            Some(key) => key,
+            None => {
+                let mut tx = self.begin_write(account).await?;
+                let key = self.current_data_key(&mut tx, account).await?;
+                tx.commit().await?;
+                self.keys.set_current(account, &key);
+                key
+            }
+        };
+        Ok(key.seal(context, plaintext)?)
+    }
+
+    /// Opens what [`Store::seal_for_account`] sealed.
+    pub async fn open_for_account(
+        &self,
+        account: &AccountId,
+        context: &SealContext<'_>,
+        ciphertext: &[u8],
+    ) -> Result<zeroize::Zeroizing<Vec<u8>>> {
+        self.open_bytes(context, account, ciphertext).await
     }
 
     /// Opens stored secret bytes.

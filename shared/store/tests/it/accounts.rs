@@ -67,3 +67,20 @@ pub async fn quota_holds_under_concurrent_creates(h: Harness) {
     }
     assert_eq!(created, 5);
 }
+
+pub async fn values_sealed_for_the_cache_open_only_in_their_context(h: Harness) {
+    use identity_crypto::SealContext;
+    let ctx = |record| SealContext { account: "111111111111", table: "cache", record, field: "m2m" };
+    // A fresh account gets its data key on first use.
+    let sealed = h.store.seal_for_account(&account_a(), &ctx("k1"), b"access-token").await.unwrap();
+    assert!(!sealed.windows(12).any(|w| w == b"access-token"));
+    assert_eq!(h.store.open_for_account(&account_a(), &ctx("k1"), &sealed).await.unwrap().as_slice(), b"access-token");
+    assert!(h.store.open_for_account(&account_a(), &ctx("k2"), &sealed).await.is_err());
+    assert!(h.store.open_for_account(&account_b(), &ctx("k1"), &sealed).await.is_err());
+    // Secrets stored afterwards share the same data key (one per account).
+    let again = h.store.seal_for_account(&account_a(), &ctx("k3"), b"x").await.unwrap();
+    assert_eq!(
+        identity_crypto::DataKey::version_of(&again).unwrap(),
+        identity_crypto::DataKey::version_of(&sealed).unwrap()
+    );
+}

@@ -40,6 +40,7 @@ conformance!(
     accounts::migrations_are_idempotent_and_checked,
     accounts::admin_tokens_resolve_to_their_account,
     accounts::quota_holds_under_concurrent_creates,
+    accounts::values_sealed_for_the_cache_open_only_in_their_context,
     workloads::round_trip,
     workloads::duplicates_conflict,
     workloads::missing_is_not_found,

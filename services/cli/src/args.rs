@@ -2,14 +2,17 @@
 //! each other (which flags go with which provider type, say) where the requests are built, in
 //! `commands`, so the rules live next to the request they protect.
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 use crate::secret::Secret;
 
 /// Where the control plane listens when neither `--endpoint` nor the environment says.
 pub const DEFAULT_ENDPOINT: &str = "http://127.0.0.1:50051";
+/// Where the data plane listens when neither `--data-endpoint` nor the environment says.
+pub const DEFAULT_DATA_ENDPOINT: &str = "http://127.0.0.1:50052";
 
-/// `agentcore`: administer a self-hosted AgentCore Identity control plane.
+/// `agentcore`: administer a self-hosted AgentCore Identity control plane, and fetch workload
+/// access tokens and API keys from its data plane.
 #[derive(Debug, Parser)]
 #[command(name = "agentcore", version, about, propagate_version = true)]
 pub struct Cli {
@@ -23,15 +26,31 @@ pub struct Cli {
 
 /// Options that every command accepts, before or after the subcommand.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Control-plane gRPC endpoint; a bare `host:port` means `http://host:port`.
     #[arg(long, global = true, env = "AGENTCORE_IDENTITY_ENDPOINT", default_value = DEFAULT_ENDPOINT)]
     pub endpoint: String,
-    /// Admin token, sent as `authorization: Bearer <token>` on every call.
+    /// Admin token, sent as `authorization: Bearer <token>` on every control-plane call.
     // The value is never shown: `hide_env_values` keeps it out of `--help`, and `Secret`
     // keeps it out of `Debug`.
     #[arg(long, global = true, env = "AGENTCORE_IDENTITY_TOKEN", hide_env_values = true)]
     pub token: Option<Secret>,
+    /// Data-plane gRPC endpoint, for get-workload-access-token and get-api-key; a bare
+    /// `host:port` means `http://host:port`.
+    #[arg(long, global = true, env = "AGENTCORE_IDENTITY_DATA_ENDPOINT", default_value = DEFAULT_DATA_ENDPOINT)]
+    pub data_endpoint: String,
+    /// Access key for the data plane, `ACCESS_KEY_ID:SECRET_ACCESS_KEY` (from create-access-key),
+    /// sent as `authorization: Bearer <key>` on data-plane calls only.
+    // Never shown, like the admin token.
+    #[arg(
+        long,
+        global = true,
+        env = "AGENTCORE_IDENTITY_ACCESS_KEY",
+        hide_env_values = true,
+        value_name = "ID:SECRET"
+    )]
+    pub access_key: Option<Secret>,
     /// Output format.
     #[arg(long, short = 'o', global = true, value_enum, default_value_t = OutputFormat::Table)]
     pub output: OutputFormat,
@@ -49,7 +68,8 @@ pub enum OutputFormat {
 /// The services the binary administers.
 #[derive(Debug, Subcommand)]
 pub enum Service {
-    /// AgentCore Identity: credential providers, workload identities, access keys, JWT authorizers.
+    /// AgentCore Identity: credential providers, workload identities, access keys, JWT
+    /// authorizers; workload access tokens and API keys from the data plane.
     #[command(subcommand)]
     Identity(IdentityCommand),
 }
@@ -89,6 +109,12 @@ pub enum IdentityCommand {
     ListJwtAuthorizers,
     /// Delete a JWT authorizer.
     DeleteJwtAuthorizer(NameArg),
+    /// Get a workload access token for a workload identity, optionally bound to a user
+    /// (data plane; needs --access-key).
+    GetWorkloadAccessToken(WorkloadTokenArgs),
+    /// Get the API key of an API-key credential provider, as a workload (data plane; needs
+    /// --access-key). Mints a workload access token first unless one is given.
+    GetApiKey(GetApiKeyArgs),
 }
 
 /// A command that addresses one resource by name.
@@ -255,6 +281,46 @@ pub struct SetupCognitoArgs {
     /// AWS region of the pool; defaults to the region the pool id starts with.
     #[arg(long)]
     pub region: Option<String>,
+}
+
+/// `get-workload-access-token`.
+#[derive(Debug, Args)]
+pub struct WorkloadTokenArgs {
+    /// Workload identity the token is for.
+    #[arg(long)]
+    pub workload_name: String,
+    /// Bind the token to this user id (as known to the calling application).
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// Print only the token, for `WAT=$(agentcore identity get-workload-access-token …)`.
+    #[arg(long)]
+    pub token_only: bool,
+}
+
+/// `get-api-key`: the provider by name or ARN, and the workload as a token or as a name (and user)
+/// to mint one for.
+#[derive(Debug, Args)]
+#[command(group = ArgGroup::new("provider").required(true).args(["name", "arn"]))]
+#[command(group = ArgGroup::new("workload").required(true).args(["workload_access_token", "workload_name"]))]
+pub struct GetApiKeyArgs {
+    /// Name of the API-key credential provider.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// ARN of the API-key credential provider (instead of --name).
+    #[arg(long)]
+    pub arn: Option<String>,
+    /// A workload access token from get-workload-access-token.
+    #[arg(long, value_name = "WAT")]
+    pub workload_access_token: Option<Secret>,
+    /// Workload identity to mint a workload access token for (instead of --workload-access-token).
+    #[arg(long)]
+    pub workload_name: Option<String>,
+    /// Bind the minted token to this user id (with --workload-name).
+    #[arg(long, conflicts_with = "workload_access_token")]
+    pub user_id: Option<String>,
+    /// Print only the API key, for `KEY=$(agentcore identity get-api-key …)`.
+    #[arg(long)]
+    pub value_only: bool,
 }
 
 /// Parses `key=value`, splitting at the first `=`; the key must not be empty.

@@ -1,6 +1,6 @@
 //! What can go wrong, how each failure reads on one line of stderr, and which exit code it
 //! gives: 2 for a command line the CLI refuses before calling anyone (clap's own code for usage
-//! errors), 1 for anything the control plane, the network or the terminal did.
+//! errors), 1 for anything the control plane, the data plane, the network or the terminal did.
 
 use std::{error::Error as _, process::ExitCode};
 
@@ -20,15 +20,17 @@ pub enum CliError {
     /// The arguments contradict each other or fail a check made before any call.
     #[error("{0}")]
     Usage(String),
-    /// No connection to the control plane could be made.
-    #[error("cannot reach the control plane at {endpoint}: {cause}")]
+    /// No connection to the control plane or the data plane could be made.
+    #[error("cannot reach the {plane} at {endpoint}: {cause}")]
     Unreachable {
+        /// `control plane` or `data plane`.
+        plane: &'static str,
         /// The endpoint tried, as normalised.
         endpoint: String,
         /// The innermost causes, joined on one line.
         cause: String,
     },
-    /// The control plane answered with an error status.
+    /// The service answered with an error status.
     #[error("{}", describe_status(.0))]
     Rpc(Box<Status>),
     /// The result could not be serialised or written.
@@ -53,11 +55,12 @@ impl CliError {
     /// Classifies a failed call: an `UNAVAILABLE` status that wraps a local error was made by
     /// the client's transport, not sent by the control plane, so it reads as a connection
     /// failure. (A status decoded from a server's response never has a source.)
-    pub fn from_status(endpoint: &str, status: Status) -> Self {
+    pub fn from_status(plane: &'static str, endpoint: &str, status: Status) -> Self {
         if status.code() == Code::Unavailable
             && let Some(source) = status.source()
         {
-            return CliError::Unreachable { endpoint: endpoint.to_owned(), cause: sanitize(&cause_chain(source)) };
+            let cause = sanitize(&cause_chain(source));
+            return CliError::Unreachable { plane, endpoint: endpoint.to_owned(), cause };
         }
         CliError::Rpc(Box::new(status))
     }

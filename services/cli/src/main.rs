@@ -1,10 +1,11 @@
-//! `agentcore`: the command line for a self-hosted AgentCore Identity control plane.
+//! `agentcore`: the command line for a self-hosted AgentCore Identity service.
 //!
 //! `agentcore identity <command>` creates, shows, lists and deletes credential providers,
 //! workload identities, access keys and JWT authorizers over the control plane's gRPC API,
-//! authenticated with the admin token. Results print as tables (or `key: value` lines) for
-//! people and as JSON for scripts; a failure prints one `error: …` line on stderr and exits
-//! with 1, or with 2 when the command line itself is refused.
+//! authenticated with the admin token; and it mints workload access tokens and fetches API keys
+//! over the data plane's gRPC API, authenticated with an access key. Results print as tables
+//! (or `key: value` lines) for people and as JSON for scripts; a failure prints one `error: …`
+//! line on stderr and exits with 1, or with 2 when the command line itself is refused.
 
 mod args;
 mod client;

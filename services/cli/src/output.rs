@@ -16,6 +16,8 @@ use crate::{args::OutputFormat, error::CliError};
 pub enum Value {
     /// A string.
     Text(String),
+    /// A whole number (JSON number, not string).
+    Integer(i64),
     /// A list of strings.
     List(Vec<String>),
     /// A string map, in key order.
@@ -47,6 +49,12 @@ impl Record {
     /// Adds a string unless it is empty (proto3 leaves unset strings empty).
     pub fn text_if_set(self, key: &'static str, value: &str) -> Self {
         if value.is_empty() { self } else { self.text(key, value) }
+    }
+
+    /// Adds a whole number.
+    pub fn integer(mut self, key: &'static str, value: i64) -> Self {
+        self.fields.push((key, Value::Integer(value)));
+        self
     }
 
     /// Adds a list of strings.
@@ -96,6 +104,7 @@ impl Record {
             let key = format!("{prefix}{key}");
             let shown = match value {
                 Value::Text(text) => text.clone(),
+                Value::Integer(number) => number.to_string(),
                 Value::List(items) => items.join(","),
                 Value::Map(map) => map.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                 Value::Object(record) => {
@@ -142,6 +151,7 @@ impl Serialize for Value {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Value::Text(text) => text.serialize(serializer),
+            Value::Integer(number) => number.serialize(serializer),
             Value::List(items) => items.serialize(serializer),
             Value::Map(map) => map.serialize(serializer),
             Value::Object(record) => record.serialize(serializer),

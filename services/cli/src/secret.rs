@@ -1,5 +1,6 @@
-//! A secret read from the command line or the environment: a client secret, an API key, the
-//! admin token. Its `Debug` is redacted so that no diagnostic can print it by accident.
+//! A secret read from the command line or the environment (a client secret, an API key, the
+//! admin token, an access key, a workload access token) or vended by the data plane. Its `Debug`
+//! is redacted so that no diagnostic can print it by accident.
 
 use std::{convert::Infallible, fmt, str::FromStr};
 
@@ -30,5 +31,11 @@ impl FromStr for Secret {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Ok(Secret(s.to_owned()))
+    }
+}
+
+impl From<String> for Secret {
+    fn from(plaintext: String) -> Self {
+        Secret(plaintext)
     }
 }

@@ -28,6 +28,17 @@ pub enum DataError {
     /// No such credential provider of the right type in the caller's account.
     #[error("{0}")]
     ProviderNotFound(String),
+    /// The provider is not usable yet (CREATING) or failed its set-up.
+    #[error("{0}")]
+    ProviderNotReady(String),
+    /// The provider refused or failed the token request (`code` is its OAuth2 error code).
+    #[error("{message}")]
+    AuthorizationFailed {
+        /// The provider's error code, or ours (`provider_unreachable`, `invalid_response`).
+        code: String,
+        /// What happened, without any secret.
+        message: String,
+    },
     /// Not built yet.
     #[error("{0} is not implemented yet")]
     Unimplemented(&'static str),
@@ -70,6 +81,13 @@ impl From<DataError> for Status {
             DataError::ProviderNotFound(message) => {
                 status::with_reason(Code::NotFound, "ProviderNotFound", message, HashMap::new())
             }
+            DataError::ProviderNotReady(message) => status::failed_precondition(message),
+            DataError::AuthorizationFailed { code, message } => status::with_reason(
+                Code::FailedPrecondition,
+                "AuthorizationFailed",
+                message,
+                HashMap::from([("provider_error".to_owned(), code)]),
+            ),
             DataError::Unimplemented(what) => Status::unimplemented(format!("{what} is not implemented yet")),
             DataError::Store(error) => status::from_store(error),
             DataError::Internal(cause) => status::internal(&cause),

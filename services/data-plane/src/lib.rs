@@ -9,6 +9,7 @@ mod auth;
 pub mod config;
 mod error;
 mod http;
+mod m2m;
 mod vend;
 mod wat;
 
@@ -68,7 +69,7 @@ pub async fn run(
     listeners: Listeners,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), RunError> {
-    let clock = Arc::new(SystemClock);
+    let clock: Arc<dyn identity_domain::Clock> = Arc::new(SystemClock);
     let store = config.storage.open(clock.clone(), Default::default()).await?;
     store.check_migrated().await?;
     let cache: Arc<dyn Cache> = match &config.redis_url {
@@ -79,15 +80,26 @@ pub async fn run(
         ),
         None => Arc::new(MemoryCache::new(100_000)),
     };
+    let outbound = identity_outbound::OutboundClient::new(
+        identity_outbound::AddressPolicy::new(config.outbound_allowed_networks.clone()),
+        identity_outbound::Limits::default(),
+    )
+    .map_err(|e| ConfigError(e.to_string()))?;
     let wat = WatIssuer::new(
         store.clone(),
-        clock,
+        clock.clone(),
         config.public_base_url.clone(),
         config.workload_access_token_ttl,
         config.signing_key_rotation,
     );
-    let ctx =
-        Arc::new(DataContext { store: store.clone(), cache, wat, arns: Arns::new(config.storage.region.clone()) });
+    let ctx = Arc::new(DataContext {
+        store: store.clone(),
+        cache,
+        wat,
+        arns: Arns::new(config.storage.region.clone()),
+        tokens: identity_oauth::TokenClient::new(outbound),
+        clock,
+    });
     let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone()));
 
     let (stop_tx, stop_rx) = watch::channel(false);

@@ -28,6 +28,8 @@ pub struct DataContext {
     pub cache: Arc<dyn Cache>,
     pub wat: WatIssuer,
     pub arns: Arns,
+    pub tokens: identity_oauth::TokenClient,
+    pub clock: Arc<dyn identity_domain::Clock>,
 }
 
 /// The service.
@@ -50,35 +52,40 @@ fn timestamp(millis: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
 }
 
-/// The provider a request names, by name or by ARN (which must be of the caller's account).
-fn provider_name(
-    arns: &Arns,
-    account: &AccountId,
-    name: Option<pb::get_api_key_credential_request::CredentialProvider>,
-) -> Result<String, DataError> {
-    use pb::get_api_key_credential_request::CredentialProvider as P;
+/// A provider named by a request (every request's `credential_provider` oneof has these two).
+type ProviderRef = pb::get_api_key_credential_request::CredentialProvider;
+
+/// The API-key provider a request names, by name or by ARN (of the caller's account).
+fn provider_name(arns: &Arns, account: &AccountId, name: Option<ProviderRef>) -> Result<String, DataError> {
+    provider_name_of(&arns.api_key_provider(account, ""), name)
+}
+
+/// The OAuth2 provider a request names, by name or by ARN (of the caller's account).
+fn oauth2_provider_name(arns: &Arns, account: &AccountId, name: Option<ProviderRef>) -> Result<String, DataError> {
+    provider_name_of(&arns.oauth2_provider(account, ""), name)
+}
+
+fn provider_name_of(arn_prefix: &str, name: Option<ProviderRef>) -> Result<String, DataError> {
+    use ProviderRef as P;
     let mut v = Violations::default();
     let name = match name {
         Some(P::ResourceCredentialProviderName(name)) => {
             v.resource_name("resource_credential_provider_name", &name);
             name
         }
-        Some(P::CredentialProviderArn(arn)) => {
-            let prefix = arns.api_key_provider(account, "");
-            match arn.strip_prefix(&prefix) {
-                Some(name) => {
-                    v.resource_name("credential_provider_arn", name);
-                    name.to_owned()
-                }
-                None => {
-                    v.add(
-                        "credential_provider_arn",
-                        "is not an API-key credential provider ARN of the caller's account and region",
-                    );
-                    String::new()
-                }
+        Some(P::CredentialProviderArn(arn)) => match arn.strip_prefix(arn_prefix) {
+            Some(name) => {
+                v.resource_name("credential_provider_arn", name);
+                name.to_owned()
             }
-        }
+            None => {
+                v.add(
+                    "credential_provider_arn",
+                    "is not a credential provider ARN of this kind in the caller's account and region",
+                );
+                String::new()
+            }
+        },
         None => {
             v.add("resource_credential_provider_name", "name the provider, or give credential_provider_arn");
             String::new()
@@ -216,11 +223,48 @@ impl IdentityDataService for IdentityData {
         }))
     }
 
+    #[tracing::instrument(skip_all, fields(flow = request.get_ref().oauth2_flow))]
     async fn get_resource_oauth2_access_token(
         &self,
-        _request: Request<pb::GetResourceOauth2AccessTokenRequest>,
+        request: Request<pb::GetResourceOauth2AccessTokenRequest>,
     ) -> Result<Response<pb::GetResourceOauth2AccessTokenResponse>, Status> {
-        Err(DataError::Unimplemented("GetResourceOauth2AccessToken").into())
+        use pb::get_resource_oauth2_access_token_request::CredentialProvider as P;
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let claims = self.workload(&caller, &request.workload_identity_token).await?;
+        let provider = match request.credential_provider.clone() {
+            Some(P::ResourceCredentialProviderName(name)) => Some(ProviderRef::ResourceCredentialProviderName(name)),
+            Some(P::CredentialProviderArn(arn)) => Some(ProviderRef::CredentialProviderArn(arn)),
+            None => None,
+        };
+        let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
+        let mut v = Violations::default();
+        v.token_list("scopes", &request.scopes, 100, 256);
+        v.finish().map_err(DataError::from)?;
+        match pb::Oauth2Flow::try_from(request.oauth2_flow) {
+            Ok(pb::Oauth2Flow::M2m) => {
+                let vended = self.0.m2m_token(&caller.account, &name, &request.scopes).await?;
+                tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "M2M token vended");
+                let now = self.0.clock.now_millis();
+                Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
+                    access_token: vended.access_token.expose().to_owned(),
+                    token_type: vended.token_type,
+                    expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
+                    expires_at: vended.expires_at.map(timestamp),
+                    scopes: vended.scopes,
+                    ..Default::default()
+                }))
+            }
+            Ok(pb::Oauth2Flow::UserFederation) => Err(DataError::Unimplemented("USER_FEDERATION").into()),
+            Ok(pb::Oauth2Flow::OnBehalfOfTokenExchange) => {
+                Err(DataError::Unimplemented("ON_BEHALF_OF_TOKEN_EXCHANGE").into())
+            }
+            Ok(pb::Oauth2Flow::Unspecified) | Err(_) => {
+                let mut v = Violations::default();
+                v.add("oauth2_flow", "must be M2M, USER_FEDERATION or ON_BEHALF_OF_TOKEN_EXCHANGE");
+                Err(DataError::from(v.finish().err().unwrap_or_default()).into())
+            }
+        }
     }
 
     #[tracing::instrument(skip_all)]

@@ -107,6 +107,70 @@ fn debug_output_never_shows_secrets() {
 }
 
 #[test]
+fn data_plane_options_are_global() {
+    let cli = parse(&[
+        "identity",
+        "get-workload-access-token",
+        "--workload-name",
+        "agent-1",
+        "--data-endpoint",
+        "dp:1",
+        "--access-key",
+        "AKIA1:s",
+    ])
+    .unwrap();
+    assert_eq!(cli.global.data_endpoint, "dp:1");
+    assert_eq!(cli.global.access_key.as_ref().map(Secret::expose), Some("AKIA1:s"));
+    let Service::Identity(IdentityCommand::GetWorkloadAccessToken(args)) = cli.service else { panic!() };
+    assert_eq!((args.workload_name.as_str(), args.user_id, args.token_only), ("agent-1", None, false));
+}
+
+#[test]
+fn get_api_key_takes_exactly_one_provider_and_one_workload() {
+    let ok =
+        parse(&["identity", "get-api-key", "--name", "p", "--workload-name", "w", "--user-id", "u", "--value-only"]);
+    let Service::Identity(IdentityCommand::GetApiKey(args)) = ok.unwrap().service else { panic!() };
+    assert_eq!(args.name.as_deref(), Some("p"));
+    assert_eq!(args.user_id.as_deref(), Some("u"));
+    assert!(args.value_only);
+
+    for (argv, kind) in [
+        (&["--workload-name", "w"][..], ErrorKind::MissingRequiredArgument),
+        (&["--name", "p"][..], ErrorKind::MissingRequiredArgument),
+        (&["--name", "p", "--arn", "a", "--workload-name", "w"][..], ErrorKind::ArgumentConflict),
+        (&["--name", "p", "--workload-access-token", "t", "--workload-name", "w"][..], ErrorKind::ArgumentConflict),
+        (&["--name", "p", "--workload-access-token", "t", "--user-id", "u"][..], ErrorKind::ArgumentConflict),
+    ] {
+        let argv: Vec<&str> = ["identity", "get-api-key"].into_iter().chain(argv.iter().copied()).collect();
+        assert_eq!(parse(&argv).unwrap_err().kind(), kind, "{argv:?}");
+    }
+}
+
+#[test]
+fn get_workload_access_token_needs_a_workload() {
+    let err = parse(&["identity", "get-workload-access-token", "--user-id", "u"]).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::MissingRequiredArgument);
+}
+
+#[test]
+fn debug_output_never_shows_the_access_key_or_a_token() {
+    let cli = parse(&[
+        "--access-key",
+        "AKIA1:access-secret-value",
+        "identity",
+        "get-api-key",
+        "--name",
+        "p",
+        "--workload-access-token",
+        "wat-value",
+    ])
+    .unwrap();
+    let debug = format!("{cli:?}");
+    assert!(!debug.contains("access-secret-value"), "{debug}");
+    assert!(!debug.contains("wat-value"), "{debug}");
+}
+
+#[test]
 fn the_command_definition_is_consistent() {
     Cli::command().debug_assert();
 }

@@ -1,8 +1,9 @@
-//! One module per resource. Each builds its request from the arguments first, in a pure
-//! function the unit tests call, and only then connects, so a refused command line never
-//! reaches the network; then it renders the reply in the chosen format.
+//! One module per resource, and one for the data plane. Each builds its request from the
+//! arguments first, in a pure function the unit tests call, and only then connects, so a refused
+//! command line never reaches the network; then it renders the reply in the chosen format.
 
 mod access_key;
+mod data;
 mod jwt;
 mod provider;
 mod vendor;
@@ -14,7 +15,7 @@ use tonic::Status;
 
 use crate::{
     args::{Cli, IdentityCommand, OutputFormat, Service},
-    client::Connection,
+    client::{Connection, DataConnection},
     error::CliError,
 };
 
@@ -33,28 +34,32 @@ impl Outcome {
     }
 }
 
-/// Runs one command line.
+/// Runs one command line. Only the connection a command uses is checked: control-plane commands
+/// need no access key, and data-plane commands need no admin token.
 pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
-    let conn = Connection::new(&cli.global.endpoint, cli.global.token.as_ref())?;
-    let format = cli.global.output;
-    let Service::Identity(command) = cli.service;
+    let Cli { global, service: Service::Identity(command) } = cli;
+    let format = global.output;
+    let control = || Connection::new(&global.endpoint, global.token.as_ref());
+    let data = || DataConnection::new(&global.data_endpoint, global.access_key.as_ref());
     match command {
-        IdentityCommand::CreateCredentialProvider(args) => provider::create(&conn, format, args).await,
-        IdentityCommand::ListProviders => provider::list(&conn, format).await,
-        IdentityCommand::GetCredentialProvider(args) => provider::get(&conn, format, args.name).await,
-        IdentityCommand::DeleteCredentialProvider(args) => provider::delete(&conn, format, args.name).await,
-        IdentityCommand::CreateWorkloadIdentity(args) => workload::create(&conn, format, args).await,
-        IdentityCommand::GetWorkloadIdentity(args) => workload::get(&conn, format, args.name).await,
-        IdentityCommand::ListWorkloadIdentities => workload::list(&conn, format).await,
-        IdentityCommand::DeleteWorkloadIdentity(args) => workload::delete(&conn, format, args.name).await,
-        IdentityCommand::CreateAccessKey(args) => access_key::create(&conn, format, args).await,
-        IdentityCommand::ListAccessKeys => access_key::list(&conn, format).await,
-        IdentityCommand::DeleteAccessKey(args) => access_key::delete(&conn, format, args.access_key_id).await,
-        IdentityCommand::SetupAwsJwt(args) => jwt::setup(&conn, format, args).await,
-        IdentityCommand::SetupCognito(args) => jwt::setup_cognito(&conn, format, args).await,
-        IdentityCommand::GetJwtAuthorizer(args) => jwt::get(&conn, format, args.name).await,
-        IdentityCommand::ListJwtAuthorizers => jwt::list(&conn, format).await,
-        IdentityCommand::DeleteJwtAuthorizer(args) => jwt::delete(&conn, format, args.name).await,
+        IdentityCommand::CreateCredentialProvider(args) => provider::create(&control()?, format, args).await,
+        IdentityCommand::ListProviders => provider::list(&control()?, format).await,
+        IdentityCommand::GetCredentialProvider(args) => provider::get(&control()?, format, args.name).await,
+        IdentityCommand::DeleteCredentialProvider(args) => provider::delete(&control()?, format, args.name).await,
+        IdentityCommand::CreateWorkloadIdentity(args) => workload::create(&control()?, format, args).await,
+        IdentityCommand::GetWorkloadIdentity(args) => workload::get(&control()?, format, args.name).await,
+        IdentityCommand::ListWorkloadIdentities => workload::list(&control()?, format).await,
+        IdentityCommand::DeleteWorkloadIdentity(args) => workload::delete(&control()?, format, args.name).await,
+        IdentityCommand::CreateAccessKey(args) => access_key::create(&control()?, format, args).await,
+        IdentityCommand::ListAccessKeys => access_key::list(&control()?, format).await,
+        IdentityCommand::DeleteAccessKey(args) => access_key::delete(&control()?, format, args.access_key_id).await,
+        IdentityCommand::SetupAwsJwt(args) => jwt::setup(&control()?, format, args).await,
+        IdentityCommand::SetupCognito(args) => jwt::setup_cognito(&control()?, format, args).await,
+        IdentityCommand::GetJwtAuthorizer(args) => jwt::get(&control()?, format, args.name).await,
+        IdentityCommand::ListJwtAuthorizers => jwt::list(&control()?, format).await,
+        IdentityCommand::DeleteJwtAuthorizer(args) => jwt::delete(&control()?, format, args.name).await,
+        IdentityCommand::GetWorkloadAccessToken(args) => data::workload_token(&data()?, format, args).await,
+        IdentityCommand::GetApiKey(args) => data::api_key(&data()?, format, args).await,
     }
 }
 

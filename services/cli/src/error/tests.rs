@@ -38,14 +38,27 @@ fn a_bare_status_and_a_multi_line_message_stay_on_one_line() {
 fn exit_codes_separate_usage_from_failure() {
     assert_eq!(CliError::usage("x").exit_code(), ExitCode::from(EXIT_USAGE));
     assert_eq!(CliError::Rpc(Box::new(Status::not_found("x"))).exit_code(), ExitCode::from(EXIT_FAILURE));
-    let unreachable = CliError::Unreachable { endpoint: "http://h:1".into(), cause: "refused".into() };
+    let unreachable =
+        CliError::Unreachable { plane: "control plane", endpoint: "http://h:1".into(), cause: "refused".into() };
     assert_eq!(unreachable.exit_code(), ExitCode::from(EXIT_FAILURE));
     assert_eq!(unreachable.to_string(), "cannot reach the control plane at http://h:1: refused");
+    let unreachable =
+        CliError::Unreachable { plane: "data plane", endpoint: "http://h:2".into(), cause: "refused".into() };
+    assert_eq!(unreachable.to_string(), "cannot reach the data plane at http://h:2: refused");
+}
+
+#[test]
+fn an_invalid_token_error_names_its_reason() {
+    let metadata = HashMap::from([("check".to_owned(), "expired".to_owned())]);
+    let details = ErrorDetails::with_error_info("InvalidToken", "agentcore.identity", metadata);
+    let status =
+        Status::with_error_details(Code::Unauthenticated, "invalid workload access token: it expired", details);
+    assert_eq!(describe_status(&status), "UNAUTHENTICATED (InvalidToken): invalid workload access token: it expired");
 }
 
 #[test]
 fn a_server_sent_unavailable_is_not_a_connection_failure() {
-    let err = CliError::from_status("http://h:1", Status::unavailable("draining"));
+    let err = CliError::from_status("control plane", "http://h:1", Status::unavailable("draining"));
     assert_eq!(err.to_string(), "UNAVAILABLE: draining");
 }
 

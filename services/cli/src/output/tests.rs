@@ -76,3 +76,11 @@ fn timestamps_are_rfc3339_and_never_panic() {
     assert_eq!(rfc3339(&prost_types::Timestamp { seconds: -5, nanos: 0 }), "-5s");
     assert_eq!(rfc3339(&prost_types::Timestamp { seconds: 1, nanos: -1 }), "1s");
 }
+
+#[test]
+fn integers_are_json_numbers_and_plain_digits_in_lines() {
+    let record = Record::new().integer("expiresIn", 3600);
+    assert_eq!(record.to_lines(), "expiresIn: 3600\n");
+    let value: serde_json::Value = serde_json::from_str(&record.to_json().unwrap()).unwrap();
+    assert_eq!(value, serde_json::json!({"expiresIn": 3600}));
+}

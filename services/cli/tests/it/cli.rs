@@ -25,7 +25,15 @@ impl From<Output> for Run {
 /// Runs `agentcore <args>` with only the given `AGENTCORE_IDENTITY_*` variables set.
 pub async fn agentcore(args: &[&str], env: &[(&str, &str)]) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_agentcore"));
-    command.args(args).env_remove("AGENTCORE_IDENTITY_ENDPOINT").env_remove("AGENTCORE_IDENTITY_TOKEN");
+    command.args(args);
+    for key in [
+        "AGENTCORE_IDENTITY_ENDPOINT",
+        "AGENTCORE_IDENTITY_TOKEN",
+        "AGENTCORE_IDENTITY_DATA_ENDPOINT",
+        "AGENTCORE_IDENTITY_ACCESS_KEY",
+    ] {
+        command.env_remove(key);
+    }
     for (key, value) in env {
         command.env(key, value);
     }

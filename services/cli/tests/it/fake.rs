@@ -1,5 +1,8 @@
-//! A fake control plane on loopback: just enough of the credential-provider and access-key
-//! services to see what the CLI sends and how it prints what comes back.
+//! A fake control plane and data plane on loopback (one port serves both): just enough of the
+//! credential-provider, access-key and identity-data services to see what the CLI sends and how
+//! it prints what comes back.
+
+mod data;
 
 use std::{
     collections::HashMap,
@@ -7,6 +10,7 @@ use std::{
     sync::{Arc, Mutex},
 };
 
+use identity_proto::v1::identity_data_service_server::IdentityDataServiceServer;
 use identity_proto::v1::{
     AccessKey, CreateAccessKeyRequest, CreateAccessKeyResponse, CreateCredentialProviderRequest,
     CreateCredentialProviderResponse, CredentialProvider, CredentialProviderStatus, CredentialProviderType,
@@ -26,11 +30,18 @@ pub const TOKEN: &str = "admin-token";
 /// The access-key secret the fake hands out.
 pub const KEY_SECRET: &str = "fake-secret-access-key";
 
+pub use data::{ACCESS_KEY, API_KEY};
+
 /// Requests the fake received, for assertions.
 #[derive(Debug, Default)]
 pub struct Seen {
     pub created_providers: Vec<CreateCredentialProviderRequest>,
     pub list_tokens: Vec<String>,
+    /// `authorization` of each data-plane call, in order.
+    pub data_auth: Vec<String>,
+    /// Each data-plane call, in order: `mint <workload>`, `mint <workload> for <user>`,
+    /// `api-key <provider> with <wat>`.
+    pub data_calls: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -46,7 +57,8 @@ pub async fn start() -> (SocketAddr, Arc<Mutex<Seen>>) {
     let seen = fake.seen.clone();
     let router = tonic::transport::Server::builder()
         .add_service(CredentialProviderServiceServer::new(fake.clone()))
-        .add_service(AccessKeyServiceServer::new(fake));
+        .add_service(AccessKeyServiceServer::new(fake.clone()))
+        .add_service(IdentityDataServiceServer::new(fake));
     tokio::spawn(router.serve_with_incoming(TcpIncoming::from(listener)));
     (address, seen)
 }

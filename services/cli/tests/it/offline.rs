@@ -27,7 +27,11 @@ async fn the_endpoint_comes_from_the_environment_unless_given() {
 
 #[tokio::test]
 async fn help_lists_the_subcommands_and_hides_the_token() {
-    let run = agentcore(&["identity", "--help"], &[("AGENTCORE_IDENTITY_TOKEN", "very-secret-admin-token")]).await;
+    let env = [
+        ("AGENTCORE_IDENTITY_TOKEN", "very-secret-admin-token"),
+        ("AGENTCORE_IDENTITY_ACCESS_KEY", "AKIAX:very-secret-access-key"),
+    ];
+    let run = agentcore(&["identity", "--help"], &env).await;
     assert_eq!(run.code, Some(0), "{run:?}");
     for command in [
         "create-credential-provider",
@@ -43,11 +47,25 @@ async fn help_lists_the_subcommands_and_hides_the_token() {
         "delete-access-key",
         "setup-aws-jwt",
         "setup-cognito",
+        "get-workload-access-token",
+        "get-api-key",
+        "--data-endpoint",
+        "AGENTCORE_IDENTITY_DATA_ENDPOINT",
+        "--access-key",
+        "AGENTCORE_IDENTITY_ACCESS_KEY",
     ] {
         assert!(run.stdout.contains(command), "{command} missing from:\n{}", run.stdout);
     }
     assert!(run.stdout.contains("AGENTCORE_IDENTITY_TOKEN"), "{}", run.stdout);
     assert!(!run.stdout.contains("very-secret-admin-token"), "{}", run.stdout);
+    assert!(!run.stdout.contains("very-secret-access-key"), "{}", run.stdout);
+    assert!(!run.stdout.contains("get-token"), "{}", run.stdout);
+
+    let run = agentcore(&["identity", "get-api-key", "--help"], &env).await;
+    for flag in ["--name", "--arn", "--workload-access-token", "--workload-name", "--user-id", "--value-only"] {
+        assert!(run.stdout.contains(flag), "{flag} missing from:\n{}", run.stdout);
+    }
+    assert!(!run.stdout.contains("very-secret-access-key"), "{}", run.stdout);
 
     let run = agentcore(&["--help"], &[]).await;
     assert!(run.stdout.contains("identity"), "{}", run.stdout);

@@ -6,6 +6,7 @@ CACHE_DIR ?= $(HOME)/.cache/agentcore-identity
 VENV      := $(CACHE_DIR)/venv
 BUF_DIR   := $(CACHE_DIR)/buf-1.75.0
 BUF       := $(BUF_DIR)/node_modules/.bin/buf
+IDP       := $(CACHE_DIR)/idp/node_modules/oidc-provider/package.json
 CARGO     ?= cargo
 
 .PHONY: run build test test-helm lint fmt tools clean-data
@@ -20,7 +21,7 @@ build:
 
 ## test: formatting, lints, buf lint, then every test (Postgres and Redis on 127.0.0.1).
 test: tools lint build test-helm
-	AGENTCORE_TEST_VENV=$(VENV) $(CARGO) test --workspace --no-fail-fast
+	AGENTCORE_TEST_VENV=$(VENV) AGENTCORE_TEST_NODE_MODULES=$(CACHE_DIR)/idp $(CARGO) test --workspace --no-fail-fast
 
 ## test-helm: lint the Helm chart, validate its renderings against the Kubernetes schemas.
 test-helm: ; CACHE_DIR=$(CACHE_DIR) tests/helm/test.sh
@@ -36,11 +37,17 @@ fmt:
 	$(CARGO) fmt --all
 
 ## tools: the test tools, installed once into CACHE_DIR.
-tools: $(BUF) $(VENV)/.installed
+tools: $(BUF) $(VENV)/.installed $(IDP)
 
 $(BUF):
 	mkdir -p $(BUF_DIR)
 	npm install --prefix $(BUF_DIR) --no-save --no-audit --no-fund --loglevel=error @bufbuild/buf@1.75.0
+
+# The test OpenID Provider (tests/idp/server.js) and its pinned oidc-provider.
+$(IDP): tests/idp/package.json tests/idp/package-lock.json
+	mkdir -p $(CACHE_DIR)/idp && cp tests/idp/package.json tests/idp/package-lock.json $(CACHE_DIR)/idp/
+	npm ci --prefix $(CACHE_DIR)/idp --no-audit --no-fund --loglevel=error
+	touch $@
 
 $(VENV)/.installed: tests/python/requirements.txt
 	python3 -m venv $(VENV)

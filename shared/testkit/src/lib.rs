@@ -141,3 +141,5 @@ pub async fn redis_url() -> Option<String> {
         }
     }
 }
+
+pub mod idp;

@@ -31,6 +31,14 @@ pub struct ServeArgs {
     #[arg(long, env = "OUTBOUND_ALLOWED_NETWORKS", default_value = "")]
     pub outbound_allowed_networks: String,
 
+    /// On SIGTERM, seconds to keep serving while not ready before the listener stops accepting.
+    #[arg(long, env = "SHUTDOWN_DELAY", default_value_t = 0)]
+    pub shutdown_delay: u64,
+
+    /// Seconds in-flight requests may take to finish once the listener stopped accepting.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 20)]
+    pub shutdown_timeout: u64,
+
     /// OAuth2 credential providers per account.
     #[arg(long, env = "IDENTITY_QUOTA_OAUTH2_PROVIDERS", default_value_t = Quotas::default().oauth2_providers)]
     pub quota_oauth2_providers: u32,
@@ -67,6 +75,10 @@ pub struct Config {
     pub outbound_allowed_networks: Vec<ipnet::IpNet>,
     /// Per-account limits.
     pub quotas: Quotas,
+    /// Not-ready period before the listener stops on SIGTERM.
+    pub shutdown_delay: std::time::Duration,
+    /// Longest drain of in-flight requests.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 /// Shortest bootstrap token accepted: it is a bearer credential for the whole default account.
@@ -102,6 +114,8 @@ impl ServeArgs {
                 jwt_authorizers: self.quota_jwt_authorizers,
                 access_keys: self.quota_access_keys,
             },
+            shutdown_delay: std::time::Duration::from_secs(self.shutdown_delay),
+            shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout),
         })
     }
 }

@@ -127,11 +127,13 @@ pub async fn run(
     for service in SERVICES {
         health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
     }
+    // On the signal: not ready first, then stop accepting, then a bounded drain.
+    let shutdown = identity_server::Shutdown::start(shutdown, health_reporter, &SERVICES, config.shutdown_delay);
     let (reflection, reflection_v1alpha) = identity_server::reflection(&SERVICES)?;
     let authenticator = Arc::new(AdminAuthenticator::new(store.clone(), bootstrap));
 
     tracing::info!(address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), backend = config.storage.backend.name(), "control plane listening");
-    tonic::transport::Server::builder()
+    let server = tonic::transport::Server::builder()
         // Authentication wraps every service: a principal is in the extensions before any handler
         // runs, and health and reflection pass through unauthenticated.
         .layer(AuthLayer::new(authenticator))
@@ -142,8 +144,10 @@ pub async fn run(
         .add_service(CredentialProviderServiceServer::new(Providers(ctx.clone())))
         .add_service(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone())))
         .add_service(AccessKeyServiceServer::new(AccessKeys(ctx)))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await?;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.stopped());
+    if let Some(served) = shutdown.bounded(server, config.shutdown_timeout).await {
+        served?;
+    }
     store.close().await;
     tracing::info!("control plane stopped");
     Ok(())

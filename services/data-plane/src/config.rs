@@ -40,6 +40,15 @@ pub struct ServeArgs {
     #[arg(long, env = "WORKLOAD_ACCESS_TOKEN_TTL", default_value_t = 900)]
     pub workload_access_token_ttl: u64,
 
+    /// On SIGTERM, seconds to keep serving while not ready (so load balancers move away) before
+    /// the listeners stop accepting.
+    #[arg(long, env = "SHUTDOWN_DELAY", default_value_t = 0)]
+    pub shutdown_delay: u64,
+
+    /// Seconds in-flight requests may take to finish once the listeners stopped accepting.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 20)]
+    pub shutdown_timeout: u64,
+
     /// How often each account's token-signing key rotates, in seconds (at least 300).
     #[arg(long, env = "SIGNING_KEY_ROTATION", default_value_t = 86_400)]
     pub signing_key_rotation: u64,
@@ -66,6 +75,10 @@ pub struct Config {
     pub workload_access_token_ttl: std::time::Duration,
     /// Signing key rotation period.
     pub signing_key_rotation: std::time::Duration,
+    /// Not-ready period before the listeners stop on SIGTERM.
+    pub shutdown_delay: std::time::Duration,
+    /// Longest drain of in-flight requests.
+    pub shutdown_timeout: std::time::Duration,
 }
 
 impl ServeArgs {
@@ -100,6 +113,8 @@ impl ServeArgs {
             redis_key_prefix: self.redis_key_prefix.clone(),
             workload_access_token_ttl: std::time::Duration::from_secs(self.workload_access_token_ttl),
             signing_key_rotation: std::time::Duration::from_secs(self.signing_key_rotation),
+            shutdown_delay: std::time::Duration::from_secs(self.shutdown_delay),
+            shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout),
         })
     }
 }

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use identity_cache::{Cache, MemoryCache, RedisCache};
 use identity_domain::Arns;
 use identity_proto::v1::identity_data_service_server::IdentityDataServiceServer;
-use identity_server::{AuthLayer, SystemClock, config::ConfigError};
-use tokio::{net::TcpListener, sync::watch};
+use identity_server::{AuthLayer, Shutdown, SystemClock, config::ConfigError};
+use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
 pub use config::{Config, ServeArgs};
@@ -102,17 +102,13 @@ pub async fn run(
     });
     let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone()));
 
-    let (stop_tx, stop_rx) = watch::channel(false);
-    tokio::spawn(async move {
-        shutdown.await;
-        let _ = stop_tx.send(true);
-    });
-    let stopped = |mut rx: watch::Receiver<bool>| async move {
-        let _ = rx.wait_for(|stop| *stop).await;
-    };
-
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
+    for service in SERVICES {
+        health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
+    }
+    // On the signal: not ready first, then stop accepting, then a bounded drain.
+    let shutdown = Shutdown::start(shutdown, health_reporter, &SERVICES, config.shutdown_delay);
     let (reflection, reflection_v1alpha) = identity_server::reflection(&SERVICES)?;
 
     tracing::info!(
@@ -129,11 +125,13 @@ pub async fn run(
         .add_service(reflection)
         .add_service(reflection_v1alpha)
         .add_service(IdentityDataServiceServer::new(IdentityData(ctx.clone())))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), stopped(stop_rx.clone()));
-    let http = axum::serve(listeners.http, http::router(ctx)).with_graceful_shutdown(stopped(stop_rx));
-    let (grpc, http) = tokio::join!(grpc, http);
-    grpc?;
-    http?;
+        .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), shutdown.stopped());
+    let http =
+        axum::serve(listeners.http, http::router(ctx, shutdown.clone())).with_graceful_shutdown(shutdown.stopped());
+    if let Some((grpc, http)) = shutdown.bounded(async { tokio::join!(grpc, http) }, config.shutdown_timeout).await {
+        grpc?;
+        http?;
+    }
     store.close().await;
     tracing::info!("data plane stopped");
     Ok(())

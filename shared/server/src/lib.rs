@@ -6,8 +6,10 @@ mod auth;
 mod clock;
 pub mod config;
 mod grpc;
+mod shutdown;
 pub mod status;
 
 pub use auth::{AuthError, AuthLayer, AuthService, Authenticator, bearer_token};
 pub use clock::SystemClock;
 pub use grpc::{reflection, shutdown_signal};
+pub use shutdown::Shutdown;

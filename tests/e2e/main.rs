@@ -9,4 +9,6 @@
 mod config_errors;
 mod python_client;
 mod quickstart;
+mod rolling;
+mod shutdown;
 mod support;

@@ -43,6 +43,23 @@ pub fn venv() -> Option<PathBuf> {
     }
 }
 
+/// Polls gRPC health at `addr` until SERVING (bounded).
+pub async fn wait_serving(addr: SocketAddr) {
+    for _ in 0..600 {
+        if let Ok(channel) =
+            tonic::transport::Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await
+        {
+            let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+            let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
+            if health.check(request).await.is_ok_and(|r| r.into_inner().status == 1) {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{addr} did not become healthy");
+}
+
 /// Both planes started by `deploy/run-local.sh` (what `make run` runs) in a scratch directory.
 pub struct LocalStack {
     pub dir: tempfile::TempDir,

@@ -25,6 +25,28 @@ pub enum DataError {
         /// The failed check.
         check: &'static str,
     },
+    /// A user JWT was refused by the JWT authorizers (`check` names the failed check, `message`
+    /// says what failed; neither holds any part of the token).
+    #[error("invalid token: {message}")]
+    UserTokenRefused {
+        /// The failed check: the validator's reason, or `bad_subject`.
+        check: &'static str,
+        /// What failed.
+        message: String,
+    },
+    /// The identity provider behind a JWT authorizer could not be reached, or served an unusable
+    /// discovery document or JWKS. The detail is logged, not returned (it may describe the
+    /// network).
+    #[error("the identity provider of JWT authorizer '{authorizer}' is unavailable ({check})")]
+    IdpUnavailable {
+        /// The authorizer's name.
+        authorizer: String,
+        /// The validator's reason: `discovery_failed` or `jwks_unavailable`.
+        check: &'static str,
+    },
+    /// The account has no JWT authorizer, so no user JWT can be accepted.
+    #[error("the account has no JWT authorizer; create one to accept user tokens")]
+    NoJwtAuthorizer,
     /// No such credential provider of the right type in the caller's account.
     #[error("{0}")]
     ProviderNotFound(String),
@@ -78,6 +100,19 @@ impl From<DataError> for Status {
                 format!("invalid workload access token: it {check}"),
                 HashMap::from([("check".to_owned(), check.to_owned())]),
             ),
+            DataError::UserTokenRefused { check, message } => status::with_reason(
+                Code::Unauthenticated,
+                "InvalidToken",
+                format!("invalid token: {message}"),
+                HashMap::from([("check".to_owned(), check.to_owned())]),
+            ),
+            DataError::IdpUnavailable { authorizer, check } => status::with_reason(
+                Code::Unavailable,
+                "ServiceUnavailableException",
+                format!("the identity provider of JWT authorizer '{authorizer}' is unavailable ({check}); retry later"),
+                HashMap::from([("check".to_owned(), check.to_owned()), ("authorizer".to_owned(), authorizer)]),
+            ),
+            error @ DataError::NoJwtAuthorizer => status::failed_precondition(error.to_string()),
             DataError::ProviderNotFound(message) => {
                 status::with_reason(Code::NotFound, "ProviderNotFound", message, HashMap::new())
             }

@@ -2,13 +2,15 @@
 //! for the OAuth2 endpoints, JWKS, health and metrics. It reads the store the control plane
 //! writes and never migrates it.
 //!
-//! This build vends workload access tokens and API keys; the OAuth2 RPCs answer
+//! This build vends workload access tokens (also for user JWTs, validated by the account's JWT
+//! authorizers), API keys and M2M tokens, and validates tokens; the other OAuth2 RPCs answer
 //! `UNIMPLEMENTED` until they land.
 
 mod auth;
 pub mod config;
 mod error;
 mod http;
+mod jwt;
 mod m2m;
 mod vend;
 mod wat;
@@ -97,6 +99,13 @@ pub async fn run(
         cache,
         wat,
         arns: Arns::new(config.storage.region.clone()),
+        // User JWTs' discovery documents and JWKS go through the same outbound policy
+        // (OUTBOUND_ALLOWED_NETWORKS) as token requests.
+        jwt: identity_authn::JwtValidator::new(
+            outbound.clone(),
+            clock.clone(),
+            identity_authn::ValidatorSettings::default(),
+        ),
         tokens: identity_oauth::TokenClient::new(outbound),
         clock,
     });

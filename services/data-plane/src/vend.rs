@@ -6,7 +6,7 @@ use std::{sync::Arc, time::Duration};
 
 use base64::{Engine as _, engine::general_purpose::STANDARD};
 use identity_cache::Cache;
-use identity_domain::{AccountId, Arns, ProviderConfig, SecretString, Violations};
+use identity_domain::{AccountId, Arns, ProviderConfig, SecretString, Violations, WorkloadIdentity};
 use identity_proto::v1::{self as pb, identity_data_service_server::IdentityDataService};
 use identity_store::Store;
 use serde::{Deserialize, Serialize};
@@ -15,8 +15,13 @@ use tonic::{Request, Response, Status};
 use crate::{
     auth::CallerPrincipal,
     error::DataError,
+    jwt::{jwt_user_id, to_struct},
     wat::{WatClaims, WatIssuer},
 };
+
+/// Longest user JWT taken from a request; the validator refuses tokens over its own (smaller)
+/// cap as `too_large`, this only bounds what is looked at.
+const MAX_USER_TOKEN_CHARS: usize = 64 * 1024;
 
 /// How long an API key's ciphertext stays cached before the database is read again.
 pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
@@ -29,6 +34,8 @@ pub struct DataContext {
     pub wat: WatIssuer,
     pub arns: Arns,
     pub tokens: identity_oauth::TokenClient,
+    /// Validates user JWTs against the account's JWT authorizers.
+    pub jwt: identity_authn::JwtValidator,
     pub clock: Arc<dyn identity_domain::Clock>,
 }
 
@@ -48,7 +55,7 @@ fn caller<T>(request: &Request<T>) -> Result<CallerPrincipal, DataError> {
     request.extensions().get::<CallerPrincipal>().cloned().ok_or(DataError::Unauthenticated)
 }
 
-fn timestamp(millis: i64) -> prost_types::Timestamp {
+pub(crate) fn timestamp(millis: i64) -> prost_types::Timestamp {
     prost_types::Timestamp { seconds: millis.div_euclid(1000), nanos: (millis.rem_euclid(1000) * 1_000_000) as i32 }
 }
 
@@ -96,6 +103,16 @@ fn provider_name_of(arn_prefix: &str, name: Option<ProviderRef>) -> Result<Strin
 }
 
 impl IdentityData {
+    /// The workload identity `workload_name`, after checking the caller may act for it.
+    async fn workload_for(&self, caller: &CallerPrincipal, workload_name: &str) -> Result<WorkloadIdentity, DataError> {
+        if !caller.may_act_for(workload_name) {
+            return Err(DataError::AccessDenied(format!(
+                "access key may not act for workload identity '{workload_name}'"
+            )));
+        }
+        Ok(self.0.store.get_workload_identity(&caller.account, workload_name).await?)
+    }
+
     /// Mints a WAT for `workload_name` after checking the caller may act for it.
     async fn mint(
         &self,
@@ -103,12 +120,7 @@ impl IdentityData {
         workload_name: &str,
         user: Option<&str>,
     ) -> Result<(String, i64), DataError> {
-        if !caller.may_act_for(workload_name) {
-            return Err(DataError::AccessDenied(format!(
-                "access key may not act for workload identity '{workload_name}'"
-            )));
-        }
-        let workload = self.0.store.get_workload_identity(&caller.account, workload_name).await?;
+        let workload = self.workload_for(caller, workload_name).await?;
         Ok(self.0.wat.mint(&workload, user).await?)
     }
 
@@ -194,11 +206,31 @@ impl IdentityDataService for IdentityData {
         }))
     }
 
+    /// The user JWT is validated by the account's JWT authorizers (see `jwt.rs`) after the
+    /// caller's right to the workload is checked; the WAT binds the user `{iss}#{sub}`.
+    // TODO(wat): the WAT should expire no later than the user JWT (as the API promises); that
+    // needs `WatIssuer::mint` to take a "not after". For now it lives its usual TTL.
+    #[tracing::instrument(skip_all, fields(workload = %request.get_ref().workload_name))]
     async fn get_workload_access_token_for_jwt(
         &self,
-        _request: Request<pb::GetWorkloadAccessTokenForJwtRequest>,
+        request: Request<pb::GetWorkloadAccessTokenForJwtRequest>,
     ) -> Result<Response<pb::GetWorkloadAccessTokenForJwtResponse>, Status> {
-        Err(DataError::Unimplemented("GetWorkloadAccessTokenForJwt").into())
+        let caller = caller(&request)?;
+        let pb::GetWorkloadAccessTokenForJwtRequest { workload_name: name, user_token } = request.into_inner();
+        let mut v = Violations::default();
+        v.workload_name("workload_name", &name);
+        v.required("user_token", &user_token, MAX_USER_TOKEN_CHARS);
+        v.finish().map_err(DataError::from)?;
+        let workload = self.workload_for(&caller, &name).await?;
+        let accepted = self.0.validate_user_jwt(&caller.account, &user_token, None).await?;
+        let user = jwt_user_id(&accepted.token)?;
+        let (token, exp) = self.0.wat.mint(&workload, Some(&user)).await.map_err(DataError::from)?;
+        tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
+        Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {
+            workload_access_token: token,
+            expires_in: self.0.wat.ttl().as_secs() as i64,
+            expires_at: Some(timestamp(exp)),
+        }))
     }
 
     #[tracing::instrument(skip_all, fields(workload = %request.get_ref().workload_name))]
@@ -309,10 +341,41 @@ impl IdentityDataService for IdentityData {
         Err(DataError::Unimplemented("RefreshToken").into())
     }
 
+    /// Validates against the named authorizer, or else every authorizer of the account. A
+    /// `workload_name` must be one the caller may act for; until authorizers are attached to
+    /// workload identities, it does not narrow the authorizers tried.
+    #[tracing::instrument(skip_all)]
     async fn validate_token(
         &self,
-        _request: Request<pb::ValidateTokenRequest>,
+        request: Request<pb::ValidateTokenRequest>,
     ) -> Result<Response<pb::ValidateTokenResponse>, Status> {
-        Err(DataError::Unimplemented("ValidateToken").into())
+        let caller = caller(&request)?;
+        let pb::ValidateTokenRequest { token, workload_name, authorizer_name } = request.into_inner();
+        let mut v = Violations::default();
+        v.required("token", &token, MAX_USER_TOKEN_CHARS);
+        if let Some(name) = &workload_name {
+            v.workload_name("workload_name", name);
+        }
+        if let Some(name) = &authorizer_name {
+            v.resource_name("authorizer_name", name);
+        }
+        v.finish().map_err(DataError::from)?;
+        if let Some(name) = &workload_name {
+            self.workload_for(&caller, name).await?;
+        }
+        let accepted = self.0.validate_user_jwt(&caller.account, &token, authorizer_name.as_deref()).await?;
+        tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, authorizer = %accepted.authorizer, "token validated");
+        let t = accepted.token;
+        Ok(Response::new(pb::ValidateTokenResponse {
+            claims: Some(to_struct(t.claims)),
+            subject: t.subject,
+            issuer: t.issuer,
+            audiences: t.audiences,
+            expires_at: Some(timestamp(t.expires_at)),
+            issued_at: t.issued_at.map(timestamp),
+            scopes: t.scopes,
+            client_id: t.client_id.unwrap_or_default(),
+            authorizer_name: accepted.authorizer,
+        }))
     }
 }

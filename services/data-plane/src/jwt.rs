@@ -1,0 +1,221 @@
+//! User JWTs: validated by the account's JWT authorizers with the one [`JwtValidator`], for
+//! `GetWorkloadAccessTokenForJwt` (the user a WAT binds) and `ValidateToken` (the claims).
+//!
+//! Authorizers are read from the store on every call for now; caching them (briefly, like access
+//! keys) is a later step. Issuer keys are cached by the validator itself.
+//!
+//! Which authorizers: the one named, or else every authorizer of the account, tried in name
+//! order until one accepts. Attaching authorizers to workload identities (so that a workload
+//! accepts only its own) is a later issue; until then a workload accepts whatever the account's
+//! authorizers accept.
+
+use identity_authn::{AuthorizerPolicy, JwtError, ValidatedToken};
+use identity_domain::{AccountId, JwtAuthorizer, PageRequest};
+use serde_json::{Map, Value};
+
+use crate::{error::DataError, vend::DataContext};
+
+/// Authorizers read per store round trip.
+const AUTHORIZER_PAGE: u32 = 100;
+/// Longest user id (`{iss}#{sub}`) bound into a WAT, in bytes; a longer one is refused, so that a
+/// WAT always stays well within the size the data plane accepts back.
+pub const MAX_JWT_USER_ID_BYTES: usize = 1024;
+
+/// A token one authorizer accepted.
+#[derive(Debug)]
+pub struct Accepted {
+    /// The authorizer's name.
+    pub authorizer: String,
+    /// What the validator read out of the token.
+    pub token: ValidatedToken,
+}
+
+/// The user id a WAT binds for a user JWT: `{iss}#{sub}`.
+///
+/// `sub` alone is only unique per issuer, and an account may trust several IdPs, so the issuer
+/// is part of the id. The form is unambiguous: an issuer is a URL without a fragment (OIDC
+/// Discovery §3, and the validator accepts only the issuer its discovery URL implies), so the
+/// first `#` always ends it. The same JWT user always gets the same id, whichever authorizer
+/// accepted the token.
+pub fn jwt_user_id(token: &ValidatedToken) -> Result<String, DataError> {
+    let user = format!("{}#{}", token.issuer, token.subject);
+    if user.len() > MAX_JWT_USER_ID_BYTES || token.subject.chars().any(char::is_control) {
+        return Err(DataError::UserTokenRefused {
+            check: "bad_subject",
+            message: "the token's sub claim is too long or contains control characters".to_owned(),
+        });
+    }
+    Ok(user)
+}
+
+/// How much a failure tells about the token, for choosing the one to report when no authorizer
+/// accepts it: a claim check means the signature verified (this is the token's issuer); a bad
+/// signature or algorithm means a key with the token's `kid` was found; an unknown `kid` is what
+/// every other issuer answers.
+fn specificity(error: &JwtError) -> u8 {
+    match error {
+        JwtError::Expired
+        | JwtError::NotYetValid
+        | JwtError::BadIssuer
+        | JwtError::BadAudience
+        | JwtError::ClientNotAllowed
+        | JwtError::MissingScope
+        | JwtError::MissingClaim(_) => 3,
+        JwtError::AlgNotAllowed | JwtError::BadSignature => 2,
+        JwtError::UnknownKid => 1,
+        JwtError::TooLarge { .. }
+        | JwtError::Malformed(_)
+        | JwtError::CritUnsupported
+        | JwtError::DiscoveryFailed(_)
+        | JwtError::JwksUnavailable(_) => 0,
+    }
+}
+
+/// Whether the failure is the token's own, whatever the authorizer: trying others is pointless.
+fn structural(error: &JwtError) -> bool {
+    matches!(error, JwtError::TooLarge { .. } | JwtError::Malformed(_) | JwtError::CritUnsupported)
+}
+
+fn refused(error: &JwtError) -> DataError {
+    DataError::UserTokenRefused { check: error.reason(), message: error.to_string() }
+}
+
+impl DataContext {
+    /// Every JWT authorizer of the account, in name order.
+    async fn jwt_authorizers(&self, account: &AccountId) -> Result<Vec<JwtAuthorizer>, DataError> {
+        let mut all = Vec::new();
+        let mut page = PageRequest { limit: AUTHORIZER_PAGE, after: None };
+        loop {
+            let found = self.store.list_jwt_authorizers(account, &page).await?;
+            all.extend(found.items);
+            match found.next_after {
+                Some(after) => page.after = Some(after),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Validates a user JWT against the authorizer `name`, or else against each of the
+    /// account's authorizers in name order until one accepts it.
+    ///
+    /// When none accepts it, the error is the most telling failure (the last of the most
+    /// specific kind, see [`specificity`]) as `UserTokenRefused` with the validator's reason as
+    /// its check; or `IdpUnavailable` when an authorizer's IdP could not be reached and no
+    /// other authorizer's keys recognized the token. The token itself is never in an error.
+    pub async fn validate_user_jwt(
+        &self,
+        account: &AccountId,
+        token: &str,
+        name: Option<&str>,
+    ) -> Result<Accepted, DataError> {
+        let authorizers = match name {
+            Some(name) => vec![self.store.get_jwt_authorizer(account, name).await?],
+            None => self.jwt_authorizers(account).await?,
+        };
+        if authorizers.is_empty() {
+            return Err(DataError::NoJwtAuthorizer);
+        }
+        let mut best: Option<JwtError> = None;
+        let mut unavailable: Option<(String, JwtError)> = None;
+        for authorizer in authorizers {
+            let policy = AuthorizerPolicy::from(&authorizer.spec);
+            match self.jwt.validate(token, &policy).await {
+                Ok(token) => return Ok(Accepted { authorizer: authorizer.spec.name, token }),
+                Err(error) if error.is_unavailable() => {
+                    tracing::warn!(account = %account, authorizer = %authorizer.spec.name, reason = error.reason(), %error, "JWT authorizer's identity provider unavailable");
+                    unavailable = Some((authorizer.spec.name, error));
+                }
+                Err(error) if structural(&error) => return Err(refused(&error)),
+                Err(error) => {
+                    if best.as_ref().is_none_or(|b| specificity(&error) >= specificity(b)) {
+                        best = Some(error);
+                    }
+                }
+            }
+        }
+        let best_rank = best.as_ref().map_or(0, specificity);
+        match (best, unavailable) {
+            // Some issuer's keys recognized the token: that is its issuer, and it said no.
+            (Some(error), _) if best_rank >= 2 => Err(refused(&error)),
+            // Otherwise the token may well be from the IdP that could not be asked.
+            (_, Some((authorizer, error))) => Err(DataError::IdpUnavailable { authorizer, check: error.reason() }),
+            (Some(error), None) => Err(refused(&error)),
+            (None, None) => Err(DataError::NoJwtAuthorizer),
+        }
+    }
+}
+
+/// JSON claims as a `google.protobuf.Struct`. Numbers become doubles (the only number a Struct
+/// has), so integers beyond 2^53 lose precision; nesting is bounded by the JSON parser's limit.
+pub fn to_struct(claims: Map<String, Value>) -> prost_types::Struct {
+    prost_types::Struct { fields: claims.into_iter().map(|(name, value)| (name, to_value(value))).collect() }
+}
+
+fn to_value(value: Value) -> prost_types::Value {
+    use prost_types::value::Kind;
+    let kind = match value {
+        Value::Null => Kind::NullValue(prost_types::NullValue::NullValue as i32),
+        Value::Bool(b) => Kind::BoolValue(b),
+        Value::Number(n) => Kind::NumberValue(n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => Kind::StringValue(s),
+        Value::Array(values) => {
+            Kind::ListValue(prost_types::ListValue { values: values.into_iter().map(to_value).collect() })
+        }
+        Value::Object(map) => Kind::StructValue(to_struct(map)),
+    };
+    prost_types::Value { kind: Some(kind) }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn validated(issuer: &str, subject: &str) -> ValidatedToken {
+        ValidatedToken {
+            issuer: issuer.to_owned(),
+            subject: subject.to_owned(),
+            audiences: vec![],
+            client_id: None,
+            scopes: vec![],
+            expires_at: 0,
+            issued_at: None,
+            claims: Map::new(),
+        }
+    }
+
+    #[test]
+    fn user_ids_join_issuer_and_subject() {
+        assert_eq!(jwt_user_id(&validated("https://idp.example", "alice#1")).unwrap(), "https://idp.example#alice#1");
+        let long = "x".repeat(MAX_JWT_USER_ID_BYTES);
+        assert!(matches!(
+            jwt_user_id(&validated("https://idp.example", &long)),
+            Err(DataError::UserTokenRefused { check: "bad_subject", .. })
+        ));
+        assert!(jwt_user_id(&validated("https://idp.example", "a\nb")).is_err());
+    }
+
+    #[test]
+    fn claim_checks_outrank_key_lookups() {
+        assert!(specificity(&JwtError::ClientNotAllowed) > specificity(&JwtError::BadSignature));
+        assert!(specificity(&JwtError::BadSignature) > specificity(&JwtError::UnknownKid));
+        assert!(structural(&JwtError::Malformed("x")) && !structural(&JwtError::Expired));
+    }
+
+    #[test]
+    fn claims_convert_to_a_struct() {
+        use prost_types::value::Kind;
+        let claims = json!({"sub": "a", "n": 3, "ok": true, "none": null, "aud": ["x", "y"], "o": {"k": 1.5}});
+        let Value::Object(claims) = claims else { unreachable!() };
+        let s = to_struct(claims);
+        assert_eq!(s.fields["sub"].kind, Some(Kind::StringValue("a".into())));
+        assert_eq!(s.fields["n"].kind, Some(Kind::NumberValue(3.0)));
+        assert_eq!(s.fields["ok"].kind, Some(Kind::BoolValue(true)));
+        assert_eq!(s.fields["none"].kind, Some(Kind::NullValue(0)));
+        let Some(Kind::ListValue(aud)) = &s.fields["aud"].kind else { panic!("aud is a list") };
+        assert_eq!(aud.values.len(), 2);
+        let Some(Kind::StructValue(o)) = &s.fields["o"].kind else { panic!("o is a struct") };
+        assert_eq!(o.fields["k"].kind, Some(Kind::NumberValue(1.5)));
+    }
+}

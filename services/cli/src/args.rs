@@ -115,6 +115,8 @@ pub enum IdentityCommand {
     /// Get the API key of an API-key credential provider, as a workload (data plane; needs
     /// --access-key). Mints a workload access token first unless one is given.
     GetApiKey(GetApiKeyArgs),
+    /// List the account's audit events, oldest first; `audit verify` checks their hash chain.
+    Audit(AuditArgs),
 }
 
 /// A command that addresses one resource by name.
@@ -229,6 +231,52 @@ pub struct CreateAccessKeyArgs {
     /// Workload identities the key may act for, comma separated; none means all.
     #[arg(long, value_delimiter = ',')]
     pub workload_names: Vec<String>,
+}
+
+/// `audit`: filters for the listing, or a subcommand.
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct AuditArgs {
+    /// What to do instead of listing.
+    #[command(subcommand)]
+    pub action: Option<AuditAction>,
+    /// Only events at or after this time (RFC 3339, e.g. `2026-01-01T00:00:00Z`).
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub start_time: Option<prost_types::Timestamp>,
+    /// Only events before this time (RFC 3339).
+    #[arg(long, value_parser = parse_rfc3339)]
+    pub end_time: Option<prost_types::Timestamp>,
+    /// Only events of this operation, e.g. `CreateWorkloadIdentity`.
+    #[arg(long)]
+    pub event_name: Option<String>,
+    /// Only events involving this workload identity.
+    #[arg(long)]
+    pub workload_name: Option<String>,
+    /// Only events involving this credential provider.
+    #[arg(long)]
+    pub provider_name: Option<String>,
+    /// Only events involving this user id.
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// Print at most this many events (all when absent).
+    #[arg(long, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_results: Option<u32>,
+}
+
+/// `audit …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum AuditAction {
+    /// Recompute the account's audit hash chain from every event: exit 0 when intact, 1 naming
+    /// the first broken event. Events cut off the end of the log cannot be detected.
+    Verify,
+}
+
+/// An RFC 3339 time as a protobuf timestamp.
+fn parse_rfc3339(value: &str) -> Result<prost_types::Timestamp, String> {
+    let time = humantime::parse_rfc3339_weak(value).map_err(|e| format!("not an RFC 3339 time: {e}"))?;
+    let since = time.duration_since(std::time::SystemTime::UNIX_EPOCH).map_err(|_| "before 1970".to_owned())?;
+    let seconds = i64::try_from(since.as_secs()).map_err(|_| "too far in the future".to_owned())?;
+    Ok(prost_types::Timestamp { seconds, nanos: since.subsec_nanos() as i32 })
 }
 
 /// `delete-access-key`.

@@ -5,7 +5,7 @@
 use std::{error::Error as _, fmt, time::Duration};
 
 use identity_proto::v1::{
-    access_key_service_client::AccessKeyServiceClient,
+    access_key_service_client::AccessKeyServiceClient, audit_service_client::AuditServiceClient,
     credential_provider_service_client::CredentialProviderServiceClient,
     identity_data_service_client::IdentityDataServiceClient, jwt_authorizer_service_client::JwtAuthorizerServiceClient,
     workload_identity_service_client::WorkloadIdentityServiceClient,
@@ -180,6 +180,11 @@ impl Connection {
     /// An access-key client.
     pub async fn access_keys(&self) -> Result<AccessKeyServiceClient<AuthedChannel>, CliError> {
         Ok(AccessKeyServiceClient::new(self.0.channel().await?))
+    }
+
+    /// An audit-log client.
+    pub async fn audit(&self) -> Result<AuditServiceClient<AuthedChannel>, CliError> {
+        Ok(AuditServiceClient::new(self.0.channel().await?))
     }
 
     /// A JWT-authorizer client.

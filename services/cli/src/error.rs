@@ -33,6 +33,16 @@ pub enum CliError {
     /// The service answered with an error status.
     #[error("{}", describe_status(.0))]
     Rpc(Box<Status>),
+    /// `audit verify` found the hash chain broken.
+    #[error("audit chain broken at event {sequence}: {reason} ({checked} events checked)")]
+    AuditChainBroken {
+        /// Sequence number of the first event that does not chain.
+        sequence: u64,
+        /// What is wrong with it.
+        reason: String,
+        /// Events checked, up to and including that one.
+        checked: u64,
+    },
     /// The result could not be serialised or written.
     #[error("cannot write the output: {0}")]
     Output(String),
@@ -48,7 +58,10 @@ impl CliError {
     pub fn exit_code(&self) -> ExitCode {
         match self {
             CliError::Usage(_) => ExitCode::from(EXIT_USAGE),
-            CliError::Unreachable { .. } | CliError::Rpc(_) | CliError::Output(_) => ExitCode::from(EXIT_FAILURE),
+            CliError::Unreachable { .. }
+            | CliError::Rpc(_)
+            | CliError::AuditChainBroken { .. }
+            | CliError::Output(_) => ExitCode::from(EXIT_FAILURE),
         }
     }
 

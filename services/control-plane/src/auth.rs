@@ -15,6 +15,8 @@ use crate::error::ServiceError;
 pub struct AdminPrincipal {
     /// The account the principal administers.
     pub account: AccountId,
+    /// Who it is, as audit records name it: `admin:bootstrap` or `admin:<token name>`.
+    pub name: String,
 }
 
 /// The principal the authentication layer attached to a request: the first step of every handler.
@@ -42,12 +44,14 @@ impl Authenticator for AdminAuthenticator {
     fn authenticate(&self, token: String) -> BoxFuture<'static, Result<AdminPrincipal, AuthError>> {
         let hash = sha256_hex(token.as_bytes());
         if self.bootstrap_hash.as_deref() == Some(hash.as_str()) {
-            return Box::pin(async { Ok(AdminPrincipal { account: AccountId::default_account() }) });
+            return Box::pin(async {
+                Ok(AdminPrincipal { account: AccountId::default_account(), name: "admin:bootstrap".to_owned() })
+            });
         }
         let store = self.store.clone();
         Box::pin(async move {
-            match store.admin_token_account(&hash).await {
-                Ok(Some(account)) => Ok(AdminPrincipal { account }),
+            match store.admin_token(&hash).await {
+                Ok(Some((account, name))) => Ok(AdminPrincipal { account, name: format!("admin:{name}") }),
                 Ok(None) => Err(AuthError::Unauthenticated("invalid admin token")),
                 Err(e) => Err(AuthError::Unavailable(e.to_string())),
             }

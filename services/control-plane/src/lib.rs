@@ -15,13 +15,13 @@ use identity_crypto::{random_token, sha256_hex};
 use identity_domain::{AccountId, Arns};
 use identity_outbound::{AddressPolicy, Limits, OutboundClient};
 use identity_proto::v1::{
-    access_key_service_server::AccessKeyServiceServer,
+    access_key_service_server::AccessKeyServiceServer, audit_service_server::AuditServiceServer,
     credential_provider_service_server::CredentialProviderServiceServer,
     jwt_authorizer_service_server::JwtAuthorizerServiceServer,
     workload_identity_service_server::WorkloadIdentityServiceServer,
 };
 use identity_server::{AuthLayer, SystemClock, config::ConfigError};
-use identity_store::{Backend, Store};
+use identity_store::{AuditContext, Backend, Store};
 use tokio::net::TcpListener;
 use tokio_stream::wrappers::TcpListenerStream;
 
@@ -30,15 +30,16 @@ pub use config::{Config, ServeArgs};
 use crate::{
     auth::AdminAuthenticator,
     discovery::Discovery,
-    services::{AccessKeys, Authorizers, Context, Providers, Workloads},
+    services::{AccessKeys, Audit, Authorizers, Context, Providers, Workloads},
 };
 
 /// The services this binary serves (and lists through reflection).
-pub const SERVICES: [&str; 4] = [
+pub const SERVICES: [&str; 5] = [
     "agentcore.identity.v1.WorkloadIdentityService",
     "agentcore.identity.v1.CredentialProviderService",
     "agentcore.identity.v1.JwtAuthorizerService",
     "agentcore.identity.v1.AccessKeyService",
+    "agentcore.identity.v1.AuditService",
 ];
 
 /// Why the control plane stopped.
@@ -75,7 +76,10 @@ pub async fn create_admin_token(
     let store = config.open(Arc::new(SystemClock), Default::default()).await?;
     store.migrate().await?;
     let token = random_token(32).map_err(|e| ConfigError(e.to_string()))?;
-    store.create_admin_token(account, name, &sha256_hex(token.as_bytes())).await?;
+    store
+        .acting_as(AuditContext::system("create-admin-token", Arns::new(config.region.clone())))
+        .create_admin_token(account, name, &sha256_hex(token.as_bytes()))
+        .await?;
     store.close().await;
     Ok(token)
 }
@@ -111,18 +115,15 @@ pub async fn run(
 
     let outbound = OutboundClient::new(AddressPolicy::new(config.outbound_allowed_networks.clone()), Limits::default())
         .map_err(|e| ConfigError(e.to_string()))?;
-    let discovery = Discovery::new(store.clone(), outbound);
+    let arns = Arns::new(config.storage.region.clone());
+    let discovery = Discovery::new(store.acting_as(AuditContext::system("discovery", arns.clone())), outbound);
     let resumed = discovery.resume().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed unfinished provider discoveries");
     }
 
-    let ctx = Arc::new(Context {
-        store: store.clone(),
-        arns: Arns::new(config.storage.region.clone()),
-        public_base_url: config.public_base_url.clone(),
-        discovery,
-    });
+    let ctx =
+        Arc::new(Context { store: store.clone(), arns, public_base_url: config.public_base_url.clone(), discovery });
     let (health_reporter, health) = tonic_health::server::health_reporter();
     for service in SERVICES {
         health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
@@ -143,7 +144,8 @@ pub async fn run(
         .add_service(WorkloadIdentityServiceServer::new(Workloads(ctx.clone())))
         .add_service(CredentialProviderServiceServer::new(Providers(ctx.clone())))
         .add_service(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone())))
-        .add_service(AccessKeyServiceServer::new(AccessKeys(ctx)))
+        .add_service(AccessKeyServiceServer::new(AccessKeys(ctx.clone())))
+        .add_service(AuditServiceServer::new(Audit(ctx)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.stopped());
     if let Some(served) = shutdown.bounded(server, config.shutdown_timeout).await {
         served?;

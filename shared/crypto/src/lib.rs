@@ -6,10 +6,14 @@
 //! data to its account, table, record and field ([`SealContext`]), so a ciphertext copied to
 //! another row or account fails to open. Plaintext key material is zeroed when dropped.
 
+mod audit;
 mod envelope;
 mod hash;
 mod keyring;
 
+pub use audit::{
+    ChainBreak, ChainBreakReason, ChainVerifier, VerifyReport, audit_canonical_bytes, audit_hash, audit_user_hash,
+};
 pub use envelope::{DataKey, SealContext};
 pub use hash::{random_bytes, random_token, sha256_hex};
 pub use keyring::{MasterKeyRing, WrappedDataKey, load_or_create_secret_file};

@@ -5,6 +5,7 @@
 //! and rotation logic is deterministic under test.
 
 mod account;
+mod audit;
 mod clock;
 mod page;
 mod resources;
@@ -13,6 +14,7 @@ pub mod validate;
 mod vendor;
 
 pub use account::{AccountId, Arns, DEFAULT_ACCOUNT, DEFAULT_REGION};
+pub use audit::{AuditEntry, AuditFilter, AuditOutcome, AuditRecord};
 pub use clock::{Clock, ManualClock};
 pub use page::{Page, PageRequest, PageTokenError};
 pub use resources::{

@@ -119,6 +119,11 @@ impl ProviderType {
             Self::ApiKey => "api_key",
         }
     }
+
+    /// Parses the stored form.
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Oauth2, Self::ApiKey].into_iter().find(|t| t.as_str() == value)
+    }
 }
 
 /// Lifecycle of a credential provider.

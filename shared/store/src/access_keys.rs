@@ -1,4 +1,4 @@
-use identity_domain::{AccessKey, AccountId, NewAccessKey, Page, PageRequest};
+use identity_domain::{AccessKey, AccountId, AuditEntry, NewAccessKey, Page, PageRequest};
 use sqlx::{Row as _, any::AnyRow};
 
 use crate::{
@@ -18,6 +18,11 @@ fn decode(row: &AnyRow) -> Result<AccessKey> {
         allowed_workload_names: from_json(row, "allowed_workloads")?,
         created_at: row.try_get("created_at")?,
     })
+}
+
+/// Access keys have no ARN: their records name the key by id (never its secret).
+fn access_key_event(event_name: &str, access_key_id: &str) -> AuditEntry {
+    AuditEntry { access_key_id: access_key_id.to_owned(), ..AuditEntry::success(event_name) }
 }
 
 impl Store {
@@ -54,6 +59,7 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, KIND, &key.access_key_id))?;
+        self.append_audit(&mut tx, account, access_key_event("CreateAccessKey", &key.access_key_id)).await?;
         tx.commit().await?;
         Ok(AccessKey {
             access_key_id: key.access_key_id,
@@ -86,6 +92,7 @@ impl Store {
         if deleted == 0 {
             return Err(StoreError::NotFound { kind: KIND, name: access_key_id.to_owned() });
         }
+        self.append_audit(&mut tx, account, access_key_event("DeleteAccessKey", access_key_id)).await?;
         tx.commit().await?;
         Ok(())
     }

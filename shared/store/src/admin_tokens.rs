@@ -1,4 +1,6 @@
-use identity_domain::AccountId;
+use identity_domain::{AccountId, AuditEntry};
+
+use sqlx::Row as _;
 
 use crate::{Result, Store, StoreError};
 
@@ -14,8 +16,23 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(|e| StoreError::conflict_on_unique(e, "admin token", name))?;
+        // The token's name is not a resource of the API; the record says that one was created.
+        self.append_audit(&mut tx, account, AuditEntry::success("CreateAdminToken")).await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The account and name of an admin token (given by its SHA-256), if any.
+    pub async fn admin_token(&self, token_hash: &str) -> Result<Option<(AccountId, String)>> {
+        let row = sqlx::query("SELECT account_id, name FROM admin_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| {
+            let account: String = row.try_get("account_id")?;
+            Ok((AccountId::parse(&account).map_err(StoreError::Corrupt)?, row.try_get("name")?))
+        })
+        .transpose()
     }
 
     /// The account an admin token (given by its SHA-256) belongs to, if any.

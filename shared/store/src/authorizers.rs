@@ -1,4 +1,4 @@
-use identity_domain::{AccountId, JwtAuthorizer, JwtAuthorizerSpec, Page, PageRequest};
+use identity_domain::{AccountId, AuditEntry, JwtAuthorizer, JwtAuthorizerSpec, Page, PageRequest};
 use sqlx::{Row as _, any::AnyRow};
 
 use crate::{
@@ -30,6 +30,10 @@ fn decode(row: &AnyRow) -> Result<JwtAuthorizer> {
 }
 
 impl Store {
+    fn authorizer_event(&self, event_name: &str, account: &AccountId, name: &str) -> AuditEntry {
+        AuditEntry { resource_arn: self.audit_arns().jwt_authorizer(account, name), ..AuditEntry::success(event_name) }
+    }
+
     /// Creates a JWT authorizer (quota-checked).
     pub async fn create_jwt_authorizer(&self, account: &AccountId, spec: JwtAuthorizerSpec) -> Result<JwtAuthorizer> {
         let mut tx = self.begin_write(account).await?;
@@ -61,6 +65,7 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, KIND, &s.name))?;
+        self.append_audit(&mut tx, account, self.authorizer_event("CreateJwtAuthorizer", account, &s.name)).await?;
         tx.commit().await?;
         Ok(authorizer)
     }
@@ -96,6 +101,12 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound { kind: KIND, name: spec.name.clone() })?;
         let authorizer = decode(&row)?;
+        self.append_audit(
+            &mut tx,
+            account,
+            self.authorizer_event("UpdateJwtAuthorizer", account, &authorizer.spec.name),
+        )
+        .await?;
         tx.commit().await?;
         Ok(authorizer)
     }
@@ -112,6 +123,7 @@ impl Store {
         if deleted == 0 {
             return Err(StoreError::NotFound { kind: KIND, name: name.to_owned() });
         }
+        self.append_audit(&mut tx, account, self.authorizer_event("DeleteJwtAuthorizer", account, name)).await?;
         tx.commit().await?;
         Ok(())
     }

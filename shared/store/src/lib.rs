@@ -4,10 +4,12 @@
 //! Every write runs in a transaction that first locks the account's row, which serialises the
 //! account's quota checks and data-key creation across replicas. Secrets (client secrets, API
 //! keys) are sealed with the account's data key before they reach a query, and only ciphertext
-//! is ever stored.
+//! is ever stored. Every mutation appends a hash-chained audit record in its own transaction
+//! (see [`AuditContext`] and [`Store::verify_audit_chain`]).
 
 mod access_keys;
 mod admin_tokens;
+mod audit;
 mod authorizers;
 mod error;
 mod keys;
@@ -26,7 +28,9 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
+pub use audit::AuditContext;
 pub use error::StoreError;
+pub use identity_crypto::{ChainBreak, ChainBreakReason, VerifyReport};
 pub use migrate::Backend;
 pub use signing_keys::{NewSigningKey, SigningKeyMaterial, SigningKeyRecord};
 
@@ -43,6 +47,8 @@ pub struct Store {
     keys: Arc<DataKeys>,
     clock: Arc<dyn Clock>,
     quotas: Quotas,
+    /// Who the changes made through this handle are recorded as made by.
+    audit: Arc<AuditContext>,
 }
 
 /// How to open a [`Store`].
@@ -90,6 +96,7 @@ impl Store {
             keys: Arc::new(DataKeys::new(options.keyring)),
             clock: options.clock,
             quotas: options.quotas,
+            audit: Arc::new(AuditContext::default()),
         })
     }
 

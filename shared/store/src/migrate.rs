@@ -19,10 +19,12 @@ pub enum Backend {
 const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "signing keys", include_str!("../migrations/postgres/0002_signing_keys.sql")),
+    (3, "audit events", include_str!("../migrations/postgres/0003_audit_events.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "signing keys", include_str!("../migrations/sqlite/0002_signing_keys.sql")),
+    (3, "audit events", include_str!("../migrations/sqlite/0003_audit_events.sql")),
 ];
 
 impl Backend {

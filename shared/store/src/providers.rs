@@ -1,7 +1,7 @@
 use identity_crypto::SealContext;
 use identity_domain::{
-    AccountId, AuthorizationServerMetadata, CredentialProvider, Page, PageRequest, ProviderConfig, ProviderSpec,
-    ProviderStatus, ProviderType, SecretString,
+    AccountId, AuditEntry, AuditOutcome, AuthorizationServerMetadata, CredentialProvider, Page, PageRequest,
+    ProviderConfig, ProviderSpec, ProviderStatus, ProviderType, SecretString,
 };
 use sqlx::{Row as _, any::AnyRow};
 
@@ -49,6 +49,18 @@ fn failure_reason(status: &ProviderStatus) -> &str {
 }
 
 impl Store {
+    fn provider_event(&self, event_name: &str, account: &AccountId, name: &str, kind: ProviderType) -> AuditEntry {
+        let arns = self.audit_arns();
+        AuditEntry {
+            provider_name: name.to_owned(),
+            resource_arn: match kind {
+                ProviderType::Oauth2 => arns.oauth2_provider(account, name),
+                ProviderType::ApiKey => arns.api_key_provider(account, name),
+            },
+            ..AuditEntry::success(event_name)
+        }
+    }
+
     /// Creates a credential provider (quota-checked per type), sealing its secret.
     pub async fn create_credential_provider(
         &self,
@@ -90,6 +102,12 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, KIND, &spec.name))?;
+        self.append_audit(
+            &mut tx,
+            account,
+            self.provider_event("CreateCredentialProvider", account, &spec.name, provider_type),
+        )
+        .await?;
         tx.commit().await?;
         Ok(CredentialProvider {
             id,
@@ -213,6 +231,13 @@ impl Store {
             .await?
         };
         let provider = decode(&row)?.0;
+        let provider_type = provider.config.provider_type();
+        self.append_audit(
+            &mut tx,
+            account,
+            self.provider_event("UpdateCredentialProvider", account, &provider.name, provider_type),
+        )
+        .await?;
         tx.commit().await?;
         Ok(provider)
     }
@@ -257,6 +282,14 @@ impl Store {
         .bind(self.now())
         .execute(&mut *tx)
         .await?;
+        let mut event =
+            self.provider_event("CompleteProviderDiscovery", account, &provider.name, provider.config.provider_type());
+        if let ProviderStatus::Failed(_) = status {
+            // The failure text may quote the remote server; the record keeps only a reason code.
+            event.outcome = AuditOutcome::Failure;
+            event.error_reason = "DISCOVERY_FAILED".to_owned();
+        }
+        self.append_audit(&mut tx, account, event).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -272,15 +305,22 @@ impl Store {
     /// Deletes a credential provider.
     pub async fn delete_credential_provider(&self, account: &AccountId, name: &str) -> Result<()> {
         let mut tx = self.begin_write(account).await?;
-        let deleted = sqlx::query(&format!("DELETE FROM {TABLE} WHERE account_id = $1 AND name = $2"))
-            .bind(account.as_str())
-            .bind(name)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
-            return Err(StoreError::NotFound { kind: KIND, name: name.to_owned() });
-        }
+        let deleted: Option<String> = sqlx::query_scalar(&format!(
+            "DELETE FROM {TABLE} WHERE account_id = $1 AND name = $2 RETURNING provider_type"
+        ))
+        .bind(account.as_str())
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let provider_type = deleted
+            .ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })
+            .and_then(|t| ProviderType::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("provider type {t}"))))?;
+        self.append_audit(
+            &mut tx,
+            account,
+            self.provider_event("DeleteCredentialProvider", account, name, provider_type),
+        )
+        .await?;
         tx.commit().await?;
         Ok(())
     }

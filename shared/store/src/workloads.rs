@@ -1,4 +1,6 @@
-use identity_domain::{AccountId, Page, PageRequest, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType};
+use identity_domain::{
+    AccountId, AuditEntry, Page, PageRequest, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType,
+};
 use sqlx::{Row as _, any::AnyRow};
 
 use crate::{
@@ -30,6 +32,14 @@ fn decode(row: &AnyRow) -> Result<WorkloadIdentity> {
 }
 
 impl Store {
+    fn workload_event(&self, event_name: &str, account: &AccountId, name: &str) -> AuditEntry {
+        AuditEntry {
+            workload_name: name.to_owned(),
+            resource_arn: self.audit_arns().workload_identity(account, name),
+            ..AuditEntry::success(event_name)
+        }
+    }
+
     /// Creates a workload identity (quota-checked).
     pub async fn create_workload_identity(
         &self,
@@ -64,6 +74,12 @@ impl Store {
         .execute(&mut *tx)
         .await
         .map_err(|e| StoreError::conflict_on_unique(e, KIND, &identity.spec.name))?;
+        self.append_audit(
+            &mut tx,
+            account,
+            self.workload_event("CreateWorkloadIdentity", account, &identity.spec.name),
+        )
+        .await?;
         tx.commit().await?;
         Ok(identity)
     }
@@ -104,6 +120,12 @@ impl Store {
         .await?
         .ok_or_else(|| StoreError::NotFound { kind: KIND, name: spec.name.clone() })?;
         let identity = decode(&row)?;
+        self.append_audit(
+            &mut tx,
+            account,
+            self.workload_event("UpdateWorkloadIdentity", account, &identity.spec.name),
+        )
+        .await?;
         tx.commit().await?;
         Ok(identity)
     }
@@ -120,6 +142,7 @@ impl Store {
         if deleted == 0 {
             return Err(StoreError::NotFound { kind: KIND, name: name.to_owned() });
         }
+        self.append_audit(&mut tx, account, self.workload_event("DeleteWorkloadIdentity", account, name)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -3,6 +3,7 @@
 //! command line never reaches the network; then it renders the reply in the chosen format.
 
 mod access_key;
+mod audit;
 mod data;
 mod jwt;
 mod provider;
@@ -14,7 +15,7 @@ use std::{collections::HashMap, future::Future};
 use tonic::Status;
 
 use crate::{
-    args::{Cli, IdentityCommand, OutputFormat, Service},
+    args::{AuditAction, Cli, IdentityCommand, OutputFormat, Service},
     client::{Connection, DataConnection},
     error::CliError,
 };
@@ -60,6 +61,10 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         IdentityCommand::DeleteJwtAuthorizer(args) => jwt::delete(&control()?, format, args.name).await,
         IdentityCommand::GetWorkloadAccessToken(args) => data::workload_token(&data()?, format, args).await,
         IdentityCommand::GetApiKey(args) => data::api_key(&data()?, format, args).await,
+        IdentityCommand::Audit(args) => match args.action {
+            Some(AuditAction::Verify) => audit::verify(&control()?, format).await,
+            None => audit::list(&control()?, format, args).await,
+        },
     }
 }
 

@@ -2,6 +2,7 @@
 //! credential-provider, access-key and identity-data services to see what the CLI sends and how
 //! it prints what comes back.
 
+pub mod audit;
 mod data;
 
 use std::{

@@ -3,6 +3,7 @@
 //! it means; validation reports every violation at once.
 
 mod access_keys;
+mod audit;
 mod authorizers;
 mod providers;
 mod workloads;
@@ -12,6 +13,7 @@ use std::collections::{BTreeMap, HashMap};
 use identity_domain::{UnixMillis, Violations};
 
 pub use access_keys::{AccessKeyRequest, access_key_to_wire};
+pub use audit::{AuditListRequest, audit_to_wire};
 pub use authorizers::{AuthorizerRequest, authorizer_to_wire};
 pub use providers::{ProviderRequest, provider_to_wire};
 pub use workloads::{WorkloadRequest, workload_to_wire};

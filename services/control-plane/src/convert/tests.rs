@@ -161,3 +161,33 @@ fn workload_type_unspecified_is_reported_as_such() {
 fn timestamps_convert_exactly() {
     assert_eq!(timestamp(1_767_225_600_123), prost_types::Timestamp { seconds: 1_767_225_600, nanos: 123_000_000 });
 }
+
+#[test]
+fn audit_listing_defaults_and_bounds() {
+    let request = AuditListRequest::try_from(pb::ListAuditEventsRequest::default()).unwrap();
+    assert_eq!((request.limit, request.after, request.filter), (100, 0, identity_domain::AuditFilter::default()));
+
+    let request = AuditListRequest::try_from(pb::ListAuditEventsRequest {
+        start_time: Some(prost_types::Timestamp { seconds: 1_767_225_600, nanos: 250_000_000 }),
+        outcome: pb::AuditEventOutcome::Failure as i32,
+        max_results: 1_000,
+        next_token: identity_domain::Page::<()> { items: vec![], next_after: Some("42".to_owned()) }.next_token(),
+        ..Default::default()
+    })
+    .unwrap();
+    assert_eq!(request.filter.start_time, Some(1_767_225_600_250));
+    assert_eq!(request.filter.outcome, Some(identity_domain::AuditOutcome::Failure));
+    assert_eq!((request.limit, request.after), (1_000, 42));
+
+    let err = AuditListRequest::try_from(pb::ListAuditEventsRequest {
+        start_time: Some(prost_types::Timestamp { seconds: 20, nanos: 0 }),
+        end_time: Some(prost_types::Timestamp { seconds: 10, nanos: 0 }),
+        outcome: 9,
+        max_results: 1_001,
+        next_token: "not-a-token".to_owned(),
+        ..Default::default()
+    })
+    .unwrap_err();
+    let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
+    assert_eq!(fields, ["end_time", "outcome", "max_results", "next_token"]);
+}

@@ -22,7 +22,7 @@ impl AccessKeyService for AccessKeys {
             .or_status()?
             .mint()
             .map_err(|e| identity_server::status::internal(&e))?;
-        let stored = self.0.store.create_access_key(&principal.account, key).await.or_status()?;
+        let stored = self.0.store_as(&principal).create_access_key(&principal.account, key).await.or_status()?;
         tracing::info!(account = %principal.account, access_key_id = %stored.access_key_id, "access key created");
         Ok(Response::new(pb::CreateAccessKeyResponse {
             access_key: Some(access_key_to_wire(stored)),
@@ -54,7 +54,7 @@ impl AccessKeyService for AccessKeys {
         let mut v = identity_domain::Violations::default();
         v.required("access_key_id", &access_key_id, 128);
         v.finish().or_status()?;
-        self.0.store.delete_access_key(&principal.account, &access_key_id).await.or_status()?;
+        self.0.store_as(&principal).delete_access_key(&principal.account, &access_key_id).await.or_status()?;
         tracing::info!(account = %principal.account, access_key_id = %access_key_id, "access key deleted");
         Ok(Response::new(pb::DeleteAccessKeyResponse {}))
     }

@@ -19,7 +19,8 @@ impl JwtAuthorizerService for Authorizers {
     ) -> Result<Response<pb::CreateJwtAuthorizerResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let AuthorizerRequest(spec) = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
-        let authorizer = self.0.store.create_jwt_authorizer(&principal.account, spec).await.or_status()?;
+        let authorizer =
+            self.0.store_as(&principal).create_jwt_authorizer(&principal.account, spec).await.or_status()?;
         tracing::info!(account = %principal.account, authorizer = %authorizer.spec.name, "JWT authorizer created");
         Ok(Response::new(pb::CreateJwtAuthorizerResponse {
             jwt_authorizer: Some(authorizer_to_wire(&self.0.arns, authorizer)),
@@ -45,7 +46,8 @@ impl JwtAuthorizerService for Authorizers {
     ) -> Result<Response<pb::UpdateJwtAuthorizerResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let AuthorizerRequest(spec) = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
-        let authorizer = self.0.store.update_jwt_authorizer(&principal.account, spec).await.or_status()?;
+        let authorizer =
+            self.0.store_as(&principal).update_jwt_authorizer(&principal.account, spec).await.or_status()?;
         tracing::info!(account = %principal.account, authorizer = %authorizer.spec.name, "JWT authorizer updated");
         Ok(Response::new(pb::UpdateJwtAuthorizerResponse {
             jwt_authorizer: Some(authorizer_to_wire(&self.0.arns, authorizer)),
@@ -59,7 +61,7 @@ impl JwtAuthorizerService for Authorizers {
         let principal = admin(&request).or_status()?;
         let pb::DeleteJwtAuthorizerRequest { name: wanted } = request.into_inner();
         name(&wanted, identity_domain::Violations::resource_name)?;
-        self.0.store.delete_jwt_authorizer(&principal.account, &wanted).await.or_status()?;
+        self.0.store_as(&principal).delete_jwt_authorizer(&principal.account, &wanted).await.or_status()?;
         tracing::info!(account = %principal.account, authorizer = %wanted, "JWT authorizer deleted");
         Ok(Response::new(pb::DeleteJwtAuthorizerResponse {}))
     }

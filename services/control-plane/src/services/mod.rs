@@ -3,6 +3,7 @@
 //! principal's account.
 
 mod access_keys;
+mod audit;
 mod authorizers;
 mod providers;
 mod workloads;
@@ -10,15 +11,16 @@ mod workloads;
 use std::sync::Arc;
 
 use identity_domain::{Arns, PageRequest, Violations};
-use identity_store::Store;
+use identity_store::{AuditContext, Store};
 use tonic::Status;
 
 pub use access_keys::AccessKeys;
+pub use audit::Audit;
 pub use authorizers::Authorizers;
 pub use providers::Providers;
 pub use workloads::Workloads;
 
-use crate::{discovery::Discovery, error::ServiceError};
+use crate::{auth::AdminPrincipal, discovery::Discovery, error::ServiceError};
 
 /// What every handler needs.
 #[derive(Debug)]
@@ -27,6 +29,13 @@ pub struct Context {
     pub arns: Arns,
     pub public_base_url: String,
     pub discovery: Discovery,
+}
+
+impl Context {
+    /// The store, with changes made through it recorded in the audit log as made by `principal`.
+    pub fn store_as(&self, principal: &AdminPrincipal) -> Store {
+        self.store.acting_as(AuditContext::new(principal.name.clone(), self.arns.clone()))
+    }
 }
 
 /// Shared context.

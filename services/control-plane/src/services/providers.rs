@@ -38,7 +38,12 @@ impl CredentialProviderService for Providers {
     ) -> Result<Response<pb::CreateCredentialProviderResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let ProviderRequest { spec, status } = ProviderRequest::try_from(request.into_inner()).or_status()?;
-        let provider = self.0.store.create_credential_provider(&principal.account, spec, status).await.or_status()?;
+        let provider = self
+            .0
+            .store_as(&principal)
+            .create_credential_provider(&principal.account, spec, status)
+            .await
+            .or_status()?;
         tracing::info!(account = %principal.account, provider = %provider.name, status = provider.status.as_str(), "credential provider created");
         if provider.status == ProviderStatus::Creating {
             self.discover_if_creating(&principal.account, &provider.name).await?;
@@ -72,7 +77,12 @@ impl CredentialProviderService for Providers {
             ))
             .into());
         }
-        let provider = self.0.store.update_credential_provider(&principal.account, spec, status).await.or_status()?;
+        let provider = self
+            .0
+            .store_as(&principal)
+            .update_credential_provider(&principal.account, spec, status)
+            .await
+            .or_status()?;
         tracing::info!(account = %principal.account, provider = %provider.name, status = provider.status.as_str(), "credential provider updated");
         if provider.status == ProviderStatus::Creating {
             self.discover_if_creating(&principal.account, &provider.name).await?;
@@ -87,7 +97,7 @@ impl CredentialProviderService for Providers {
         let principal = admin(&request).or_status()?;
         let pb::DeleteCredentialProviderRequest { name: wanted } = request.into_inner();
         name(&wanted, Violations::resource_name)?;
-        self.0.store.delete_credential_provider(&principal.account, &wanted).await.or_status()?;
+        self.0.store_as(&principal).delete_credential_provider(&principal.account, &wanted).await.or_status()?;
         tracing::info!(account = %principal.account, provider = %wanted, "credential provider deleted");
         Ok(Response::new(pb::DeleteCredentialProviderResponse {}))
     }

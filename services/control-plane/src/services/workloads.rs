@@ -19,7 +19,8 @@ impl WorkloadIdentityService for Workloads {
     ) -> Result<Response<pb::CreateWorkloadIdentityResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let WorkloadRequest { spec, .. } = WorkloadRequest::try_from(request.into_inner()).or_status()?;
-        let identity = self.0.store.create_workload_identity(&principal.account, spec).await.or_status()?;
+        let identity =
+            self.0.store_as(&principal).create_workload_identity(&principal.account, spec).await.or_status()?;
         tracing::info!(account = %principal.account, workload = %identity.spec.name, "workload identity created");
         Ok(Response::new(pb::CreateWorkloadIdentityResponse {
             workload_identity: Some(workload_to_wire(&self.0.arns, identity)),
@@ -49,7 +50,8 @@ impl WorkloadIdentityService for Workloads {
             // An unspecified type keeps the current one.
             spec.kind = self.0.store.get_workload_identity(&principal.account, &spec.name).await.or_status()?.spec.kind;
         }
-        let identity = self.0.store.update_workload_identity(&principal.account, spec).await.or_status()?;
+        let identity =
+            self.0.store_as(&principal).update_workload_identity(&principal.account, spec).await.or_status()?;
         tracing::info!(account = %principal.account, workload = %identity.spec.name, "workload identity updated");
         Ok(Response::new(pb::UpdateWorkloadIdentityResponse {
             workload_identity: Some(workload_to_wire(&self.0.arns, identity)),
@@ -63,7 +65,7 @@ impl WorkloadIdentityService for Workloads {
         let principal = admin(&request).or_status()?;
         let pb::DeleteWorkloadIdentityRequest { name: wanted } = request.into_inner();
         name(&wanted, identity_domain::Violations::workload_name)?;
-        self.0.store.delete_workload_identity(&principal.account, &wanted).await.or_status()?;
+        self.0.store_as(&principal).delete_workload_identity(&principal.account, &wanted).await.or_status()?;
         tracing::info!(account = %principal.account, workload = %wanted, "workload identity deleted");
         Ok(Response::new(pb::DeleteWorkloadIdentityResponse {}))
     }

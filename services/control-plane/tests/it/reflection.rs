@@ -25,6 +25,7 @@ async fn reflection_lists_every_control_plane_service_without_credentials() {
         names,
         [
             "agentcore.identity.v1.AccessKeyService",
+            "agentcore.identity.v1.AuditService",
             "agentcore.identity.v1.CredentialProviderService",
             "agentcore.identity.v1.JwtAuthorizerService",
             "agentcore.identity.v1.WorkloadIdentityService",

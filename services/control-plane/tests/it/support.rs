@@ -4,7 +4,7 @@ use clap::Parser;
 use identity_control_plane::{ServeArgs, create_admin_token, run};
 use identity_domain::AccountId;
 use identity_proto::v1::{
-    access_key_service_client::AccessKeyServiceClient,
+    access_key_service_client::AccessKeyServiceClient, audit_service_client::AuditServiceClient,
     credential_provider_service_client::CredentialProviderServiceClient,
     jwt_authorizer_service_client::JwtAuthorizerServiceClient,
     workload_identity_service_client::WorkloadIdentityServiceClient,
@@ -138,6 +138,10 @@ impl Server {
 
     pub async fn access_keys(&self, token: Option<&str>) -> AccessKeyServiceClient<Authed> {
         AccessKeyServiceClient::new(self.authed(token).await)
+    }
+
+    pub async fn audit(&self, token: Option<&str>) -> AuditServiceClient<Authed> {
+        AuditServiceClient::new(self.authed(token).await)
     }
 
     /// Mints an admin token for another account, as `identity-control-plane create-admin-token` does.

@@ -6,7 +6,7 @@ use crate::{
     workloads::spec,
 };
 
-fn key(id: &str, workloads: &[&str]) -> NewAccessKey {
+pub fn key(id: &str, workloads: &[&str]) -> NewAccessKey {
     NewAccessKey {
         access_key_id: id.to_owned(),
         secret_hash: format!("hash-of-{id}"),

@@ -3,7 +3,7 @@ use identity_store::StoreError;
 
 use crate::support::{Harness, account_a, account_b};
 
-fn spec(name: &str) -> JwtAuthorizerSpec {
+pub fn spec(name: &str) -> JwtAuthorizerSpec {
     JwtAuthorizerSpec {
         name: name.to_owned(),
         description: "Okta users".to_owned(),

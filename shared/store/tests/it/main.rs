@@ -5,6 +5,7 @@
 
 mod access_keys;
 mod accounts;
+mod audit;
 mod authorizers;
 mod providers;
 mod signing_keys;
@@ -56,4 +57,7 @@ conformance!(
     authorizers::authorizer_round_trip,
     access_keys::lifecycle,
     signing_keys::signing_keys_rotate_once_and_stay_sealed,
+    audit::mutations_append_exactly_their_events,
+    audit::tampering_is_detected,
+    audit::listing_is_per_account_filtered_and_paged,
 );

@@ -1,6 +1,6 @@
 use identity_domain::{
-    ApiKeyConfig, AuthorizationServerMetadata, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec,
-    ProviderStatus, Quotas, SecretString, Vendor,
+    ApiKeyConfig, AuditOutcome, AuthorizationServerMetadata, Oauth2Config, Oauth2Discovery, ProviderConfig,
+    ProviderSpec, ProviderStatus, Quotas, SecretString, Vendor,
 };
 use identity_store::StoreError;
 use sqlx::{Row as _, any::AnyPoolOptions};
@@ -25,7 +25,7 @@ fn oauth2(name: &str, secret: &str) -> ProviderSpec {
     }
 }
 
-fn api_key(name: &str, key: &str) -> ProviderSpec {
+pub fn api_key(name: &str, key: &str) -> ProviderSpec {
     ProviderSpec {
         name: name.to_owned(),
         config: ProviderConfig::ApiKey(ApiKeyConfig {
@@ -37,7 +37,7 @@ fn api_key(name: &str, key: &str) -> ProviderSpec {
     }
 }
 
-async fn raw_pool(h: &Harness) -> sqlx::AnyPool {
+pub async fn raw_pool(h: &Harness) -> sqlx::AnyPool {
     AnyPoolOptions::new().max_connections(1).connect(&h.url).await.unwrap()
 }
 
@@ -155,6 +155,20 @@ pub async fn discovery_outcome_respects_version(h: Harness) {
     h.store.complete_provider_discovery(&a, &provider.id, version, Err("issuer mismatch".to_owned())).await.unwrap();
     let failed = h.store.get_credential_provider(&a, "Custom").await.unwrap();
     assert_eq!(failed.status, ProviderStatus::Failed("issuer mismatch".to_owned()));
+
+    // Recorded outcomes are audited (the stale one is not); a failure keeps only a reason code.
+    let events = h.store.list_audit_events(&a, &Default::default(), 0, 100).await.unwrap().items;
+    let outcomes: Vec<_> =
+        events.iter().map(|e| (e.entry.event_name.as_str(), e.entry.outcome, e.entry.error_reason.as_str())).collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("CreateCredentialProvider", AuditOutcome::Success, ""),
+            ("CompleteProviderDiscovery", AuditOutcome::Success, ""),
+            ("UpdateCredentialProvider", AuditOutcome::Success, ""),
+            ("CompleteProviderDiscovery", AuditOutcome::Failure, "DISCOVERY_FAILED"),
+        ]
+    );
 }
 
 pub async fn quotas_are_per_type(h: Harness) {

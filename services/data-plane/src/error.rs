@@ -61,6 +61,9 @@ pub enum DataError {
         /// What happened, without any secret.
         message: String,
     },
+    /// No such OAuth2 session in the caller's account.
+    #[error("{0}")]
+    SessionNotFound(String),
     /// Not built yet.
     #[error("{0} is not implemented yet")]
     Unimplemented(&'static str),
@@ -123,6 +126,7 @@ impl From<DataError> for Status {
                 message,
                 HashMap::from([("provider_error".to_owned(), code)]),
             ),
+            DataError::SessionNotFound(message) => status::not_found(message),
             DataError::Unimplemented(what) => Status::unimplemented(format!("{what} is not implemented yet")),
             DataError::Store(error) => status::from_store(error),
             DataError::Internal(cause) => status::internal(&cause),

@@ -22,6 +22,8 @@ pub fn router(ctx: Arc<DataContext>, shutdown: Shutdown) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route("/.well-known/jwks.json", get(jwks))
+        .route("/identities/oauth2/authorize", get(authorize))
+        .route("/identities/oauth2/callback/{provider_id}", get(callback))
         .with_state(HttpState { ctx, shutdown })
 }
 
@@ -47,5 +49,45 @@ async fn jwks(State(state): State<HttpState>) -> axum::response::Response {
             tracing::error!(error = %e, "cannot list signing keys");
             (StatusCode::SERVICE_UNAVAILABLE, "signing keys unavailable").into_response()
         }
+    }
+}
+
+/// Query of the authorize endpoint.
+#[derive(serde::Deserialize)]
+struct AuthorizeQuery {
+    request_uri: String,
+}
+
+/// Sends the browser to the provider (single-use: a second visit is refused).
+async fn authorize(
+    State(state): State<HttpState>,
+    axum::extract::Query(query): axum::extract::Query<AuthorizeQuery>,
+) -> axum::response::Response {
+    match state.ctx.authorize_redirect(&query.request_uri).await {
+        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Err(why) => (StatusCode::BAD_REQUEST, format!("cannot start authorization: {why}")).into_response(),
+    }
+}
+
+/// Query of the provider's callback (RFC 6749 §4.1.2).
+#[derive(serde::Deserialize)]
+struct CallbackQuery {
+    state: Option<String>,
+    code: Option<String>,
+    error: Option<String>,
+}
+
+/// Exchanges the code and returns the browser to the app.
+async fn callback(
+    State(state): State<HttpState>,
+    axum::extract::Path(provider_id): axum::extract::Path<String>,
+    axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
+) -> axum::response::Response {
+    let Some(flow_state) = query.state.filter(|s| !s.is_empty() && s.len() <= 512) else {
+        return (StatusCode::BAD_REQUEST, "the provider's answer has no state").into_response();
+    };
+    match state.ctx.callback(&provider_id, &flow_state, query.code.as_deref(), query.error.as_deref()).await {
+        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Err(why) => (StatusCode::BAD_REQUEST, format!("cannot complete authorization: {why}")).into_response(),
     }
 }

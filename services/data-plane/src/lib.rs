@@ -9,6 +9,7 @@
 mod auth;
 pub mod config;
 mod error;
+mod federation;
 mod http;
 mod jwt;
 mod m2m;
@@ -106,6 +107,7 @@ pub async fn run(
             clock.clone(),
             identity_authn::ValidatorSettings::default(),
         ),
+        public_base_url: config.public_base_url.clone(),
         tokens: identity_oauth::TokenClient::new(outbound),
         clock,
     });

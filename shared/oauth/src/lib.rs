@@ -14,7 +14,7 @@ use identity_domain::SecretString;
 
 pub use profile::{ClientAuth, ResponseShape, VendorProfile, profile};
 pub use response::parse_token_response;
-pub use token::{ClientCredentials, TokenClient};
+pub use token::{AuthorizationRequest, ClientCredentials, TokenClient, authorization_url};
 
 /// What a token endpoint granted.
 #[derive(Clone, Debug)]

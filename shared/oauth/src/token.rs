@@ -82,3 +82,77 @@ impl TokenClient {
         outcome
     }
 }
+
+impl TokenClient {
+    /// The authorization code grant (RFC 6749 §4.1.3) with the PKCE verifier (RFC 7636 §4.5).
+    #[tracing::instrument(skip_all, fields(vendor = %vendor))]
+    pub async fn authorization_code(
+        &self,
+        endpoint: &str,
+        vendor: Vendor,
+        client: ClientCredentials<'_>,
+        code: &str,
+        redirect_uri: &str,
+        pkce_verifier: &str,
+    ) -> Result<TokenGrant, OAuthError> {
+        let form = vec![
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+            ("code_verifier", pkce_verifier),
+        ];
+        self.request(endpoint, vendor, client, form).await
+    }
+}
+
+/// What an authorization request carries.
+#[derive(Debug)]
+pub struct AuthorizationRequest<'a> {
+    /// The provider's authorization endpoint.
+    pub endpoint: &'a str,
+    /// Vendor (its separator and extra parameters apply).
+    pub vendor: Vendor,
+    /// `client_id`.
+    pub client_id: &'a str,
+    /// Where the provider sends the user back.
+    pub redirect_uri: &'a str,
+    /// Scopes requested.
+    pub scopes: &'a [String],
+    /// The single-use state.
+    pub state: &'a str,
+    /// PKCE S256 challenge.
+    pub code_challenge: &'a str,
+    /// Caller-supplied extra parameters; they cannot override the protocol's own.
+    pub custom: &'a std::collections::BTreeMap<String, String>,
+}
+
+/// The provider URL the user's browser is sent to (RFC 6749 §4.1.1, with PKCE).
+pub fn authorization_url(request: &AuthorizationRequest<'_>) -> Result<String, OAuthError> {
+    const RESERVED: [&str; 7] =
+        ["response_type", "client_id", "redirect_uri", "scope", "state", "code_challenge", "code_challenge_method"];
+    let profile = profile(request.vendor);
+    let mut url = url::Url::parse(request.endpoint)
+        .map_err(|e| OAuthError::BadResponse(format!("authorization endpoint URL: {e}")))?;
+    {
+        let mut query = url.query_pairs_mut();
+        query
+            .append_pair("response_type", "code")
+            .append_pair("client_id", request.client_id)
+            .append_pair("redirect_uri", request.redirect_uri)
+            .append_pair("state", request.state)
+            .append_pair("code_challenge", request.code_challenge)
+            .append_pair("code_challenge_method", "S256");
+        if !request.scopes.is_empty() {
+            query.append_pair("scope", &request.scopes.join(profile.scope_separator));
+        }
+        for (name, value) in profile.authorize_params {
+            if !request.custom.contains_key(*name) {
+                query.append_pair(name, value);
+            }
+        }
+        for (name, value) in request.custom.iter().filter(|(name, _)| !RESERVED.contains(&name.as_str())) {
+            query.append_pair(name, value);
+        }
+    }
+    Ok(url.into())
+}

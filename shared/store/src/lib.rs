@@ -17,6 +17,7 @@ mod migrate;
 mod providers;
 mod rows;
 mod signing_keys;
+mod user_federation;
 mod workloads;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub use error::StoreError;
 pub use identity_crypto::{ChainBreak, ChainBreakReason, VerifyReport};
 pub use migrate::Backend;
 pub use signing_keys::{NewSigningKey, SigningKeyMaterial, SigningKeyRecord};
+pub use user_federation::{GRANTS_PER_USER_AND_PROVIDER, OauthSession, SessionStatus};
 
 use keys::DataKeys;
 

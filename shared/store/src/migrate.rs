@@ -20,11 +20,13 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/postgres/0001_init.sql")),
     (2, "signing keys", include_str!("../migrations/postgres/0002_signing_keys.sql")),
     (3, "audit events", include_str!("../migrations/postgres/0003_audit_events.sql")),
+    (4, "user federation", include_str!("../migrations/postgres/0004_user_federation.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "signing keys", include_str!("../migrations/sqlite/0002_signing_keys.sql")),
     (3, "audit events", include_str!("../migrations/sqlite/0003_audit_events.sql")),
+    (4, "user federation", include_str!("../migrations/sqlite/0004_user_federation.sql")),
 ];
 
 impl Backend {

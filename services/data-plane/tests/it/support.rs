@@ -110,9 +110,14 @@ pub struct DataPlane {
 
 impl DataPlane {
     pub async fn start(config: Config) -> Self {
+        Self::start_on(config, "127.0.0.1:0".parse().unwrap()).await
+    }
+
+    /// Starts with the HTTP listener on `http` (so that PUBLIC_BASE_URL can name it).
+    pub async fn start_on(config: Config, http: SocketAddr) -> Self {
         let listeners = Listeners {
             grpc: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            http: TcpListener::bind("127.0.0.1:0").await.unwrap(),
+            http: TcpListener::bind(http).await.unwrap(),
         };
         let (grpc, http) = (listeners.grpc.local_addr().unwrap(), listeners.http.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();

@@ -1,0 +1,245 @@
+//! USER_FEDERATION end to end against the real oidc-provider: the authorize endpoint, the
+//! provider's login, the callback with PKCE, session binding, and the vend that follows.
+
+use std::net::SocketAddr;
+
+use identity_domain::{
+    AuthorizationServerMetadata, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec, ProviderStatus,
+    SecretString, Vendor, WorkloadAttributes, WorkloadIdentitySpec, WorkloadIdentityType,
+};
+use identity_proto::v1::{
+    self as pb, get_resource_oauth2_access_token_request::CredentialProvider, user_identifier::Identifier,
+};
+use identity_testkit::{
+    SqliteDb, free_addr,
+    idp::{IdpClient, IdpConfig, TestIdp},
+};
+use tonic::Code;
+
+use crate::support::{DataPlane, access_key, account_a, config, error_of, open_store};
+
+const RETURN_URL: &str = "https://app.example.com/oauth/done";
+const WEB_APP: (&str, &str) = ("web-app", "web-app-secret-3f1c");
+
+struct World {
+    idp: TestIdp,
+    plane: DataPlane,
+    key: String,
+    db: SqliteDb,
+}
+
+async fn world() -> Option<World> {
+    let db = SqliteDb::create();
+    let store = open_store(&db).await;
+    let a = account_a();
+    for name in ["agent-x", "agent-y"] {
+        let spec = WorkloadIdentitySpec {
+            name: name.to_owned(),
+            description: String::new(),
+            kind: WorkloadIdentityType::Agent,
+            attributes: WorkloadAttributes::default(),
+            allowed_return_urls: vec![RETURN_URL.to_owned()],
+            tags: Default::default(),
+        };
+        store.create_workload_identity(&a, spec).await.unwrap();
+    }
+    let spec = |metadata: AuthorizationServerMetadata, secret: &str| ProviderSpec {
+        name: "Idp".to_owned(),
+        config: ProviderConfig::Oauth2(Oauth2Config {
+            vendor: Vendor::CustomOauth2,
+            client_id: WEB_APP.0.to_owned(),
+            discovery: Oauth2Discovery { discovery_url: None, metadata: Some(metadata) },
+            tenant: String::new(),
+            default_scopes: vec!["read".to_owned()],
+        }),
+        secret: SecretString::new(secret.to_owned()),
+        tags: Default::default(),
+    };
+    // The provider's id is in the callback URL the IdP must know: create it, then start the IdP.
+    let placeholder = AuthorizationServerMetadata {
+        issuer: "http://127.0.0.1:9".to_owned(),
+        authorization_endpoint: "http://127.0.0.1:9/auth".to_owned(),
+        token_endpoint: "http://127.0.0.1:9/token".to_owned(),
+        ..Default::default()
+    };
+    let provider =
+        store.create_credential_provider(&a, spec(placeholder, WEB_APP.1), ProviderStatus::Active).await.unwrap();
+    let http: SocketAddr = free_addr();
+    let callback = format!("http://{http}/identities/oauth2/callback/{}", provider.id);
+    let idp = TestIdp::start(IdpConfig {
+        clients: vec![IdpClient::web_app(WEB_APP.0, WEB_APP.1, &callback)],
+        ..IdpConfig::default()
+    })
+    .await?;
+    let metadata = AuthorizationServerMetadata {
+        issuer: idp.issuer().to_owned(),
+        authorization_endpoint: idp.authorization_endpoint(),
+        token_endpoint: idp.token_endpoint(),
+        ..Default::default()
+    };
+    store.update_credential_provider(&a, spec(metadata, ""), ProviderStatus::Active).await.unwrap();
+    let key = access_key(&store, &a, "AKIAAAAAAAAAAAAAAAAA", &[]).await;
+    let public = format!("http://{http}");
+    let plane = DataPlane::start_on(
+        config(&db, &["--outbound-allowed-networks", "127.0.0.0/8", "--public-base-url", &public]),
+        http,
+    )
+    .await;
+    Some(World { idp, plane, key, db })
+}
+
+async fn wat(w: &World, workload: &str, user: &str) -> String {
+    let request =
+        pb::GetWorkloadAccessTokenForUserIdRequest { workload_name: workload.to_owned(), user_id: user.to_owned() };
+    w.plane
+        .client(Some(&w.key))
+        .await
+        .get_workload_access_token_for_user_id(request)
+        .await
+        .unwrap()
+        .into_inner()
+        .workload_access_token
+}
+
+async fn user_token(
+    w: &World,
+    wat: &str,
+    return_url: &str,
+) -> Result<pb::GetResourceOauth2AccessTokenResponse, tonic::Status> {
+    let request = pb::GetResourceOauth2AccessTokenRequest {
+        workload_identity_token: wat.to_owned(),
+        credential_provider: Some(CredentialProvider::ResourceCredentialProviderName("Idp".to_owned())),
+        scopes: vec!["read".to_owned()],
+        oauth2_flow: pb::Oauth2Flow::UserFederation as i32,
+        resource_oauth2_return_url: return_url.to_owned(),
+        custom_parameters: [("ui_locales".to_owned(), "en".to_owned())].into(),
+        ..Default::default()
+    };
+    w.plane.client(Some(&w.key)).await.get_resource_oauth2_access_token(request).await.map(|r| r.into_inner())
+}
+
+async fn complete(w: &World, session_uri: &str, user: &str) -> Result<(), tonic::Status> {
+    let request = pb::CompleteResourceTokenAuthRequest {
+        user_identifier: Some(pb::UserIdentifier { identifier: Some(Identifier::UserId(user.to_owned())) }),
+        session_uri: session_uri.to_owned(),
+    };
+    w.plane.client(Some(&w.key)).await.complete_resource_token_auth(request).await.map(|_| ())
+}
+
+fn no_redirects() -> reqwest::Client {
+    reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap()
+}
+
+fn location(response: &reqwest::Response) -> String {
+    assert!(response.status().is_redirection(), "expected a redirect, got {}", response.status());
+    response.headers().get("location").unwrap().to_str().unwrap().to_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_legged_flow_with_pkce_and_session_binding() {
+    let Some(w) = world().await else { return };
+    let alice = wat(&w, "agent-x", "alice").await;
+
+    // No grant yet: an authorization URL on this service and a session, never a token.
+    let started = user_token(&w, &alice, RETURN_URL).await.unwrap();
+    assert!(started.access_token.is_empty());
+    assert!(started.session_uri.starts_with("urn:ietf:params:oauth:request_uri:"));
+    assert_eq!(started.session_status, pb::SessionStatus::InProgress as i32);
+    assert!(
+        started.authorization_url.contains("/identities/oauth2/authorize?request_uri="),
+        "{}",
+        started.authorization_url
+    );
+
+    // The authorize endpoint sends the browser to the IdP with PKCE S256, a state and the custom parameter.
+    let http = no_redirects();
+    let to_idp = location(&http.get(&started.authorization_url).send().await.unwrap());
+    let idp_url = url::Url::parse(&to_idp).unwrap();
+    let query: std::collections::HashMap<_, _> = idp_url.query_pairs().into_owned().collect();
+    assert_eq!(query.get("code_challenge_method").map(String::as_str), Some("S256"));
+    assert_eq!(query.get("code_challenge").map(String::len), Some(43));
+    assert!(query.get("state").is_some_and(|s| s.len() >= 32));
+    assert_eq!(query.get("ui_locales").map(String::as_str), Some("en"));
+    // The authorization URL is single-use.
+    assert_eq!(http.get(&started.authorization_url).send().await.unwrap().status(), 400);
+
+    // Alice logs in at the IdP; it calls back; the callback exchanges the code (the IdP requires
+    // PKCE, so this succeeds only with the right verifier) and returns to the app.
+    let callback = w.idp.authorize_as(&to_idp, "alice").await;
+    let back = location(&http.get(&callback).send().await.unwrap());
+    assert!(back.starts_with(RETURN_URL) && back.contains("session_uri="), "{back}");
+    assert!(!back.contains("error="), "{back}");
+    assert_eq!(w.idp.counters().await.token.get("authorization_code"), Some(&1));
+    // Replaying the callback (the same state) fails.
+    assert_eq!(http.get(&callback).send().await.unwrap().status(), 400);
+    assert_eq!(w.idp.counters().await.token.get("authorization_code"), Some(&1), "a replay never reaches the IdP");
+
+    // Until alice completes, no token is vended to anyone.
+    assert!(user_token(&w, &alice, RETURN_URL).await.unwrap().access_token.is_empty());
+    // Session binding: bob cannot complete alice's session.
+    let err = complete(&w, &started.session_uri, "bob").await.unwrap_err();
+    assert_eq!((error_of(&err).0, error_of(&err).1.as_str()), (Code::PermissionDenied, "AccessDeniedException"));
+    assert!(err.message().contains("another user"), "{}", err.message());
+    complete(&w, &started.session_uri, "alice").await.unwrap();
+
+    let vended = user_token(&w, &alice, RETURN_URL).await.unwrap();
+    assert!(!vended.access_token.is_empty() && vended.authorization_url.is_empty());
+    assert!(vended.expires_in > 0 && vended.expires_at.is_some() && !vended.token_type.is_empty());
+    let claims: serde_json::Value = {
+        use base64::Engine as _;
+        let payload = vended.access_token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    };
+    assert_eq!(claims["sub"], "alice", "the IdP issued it for alice");
+
+    // Bob's WAT, and alice's WAT for another workload, never reach alice's grant.
+    let bob = wat(&w, "agent-x", "bob").await;
+    assert!(user_token(&w, &bob, RETURN_URL).await.unwrap().access_token.is_empty());
+    let alice_y = wat(&w, "agent-y", "alice").await;
+    assert!(user_token(&w, &alice_y, RETURN_URL).await.unwrap().access_token.is_empty());
+
+    // The database holds the grant sealed.
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&w.db.url).await.unwrap();
+    let mut dump: Vec<u8> = Vec::new();
+    for table in ["oauth_grants", "oauth_sessions"] {
+        for row in sqlx::query(&format!("SELECT * FROM {table}")).fetch_all(&pool).await.unwrap() {
+            use sqlx::Row as _;
+            for i in 0..row.len() {
+                if let Ok(text) = row.try_get::<String, _>(i) {
+                    dump.extend(text.into_bytes());
+                } else if let Ok(bytes) = row.try_get::<Vec<u8>, _>(i) {
+                    dump.extend(bytes);
+                }
+            }
+        }
+    }
+    assert!(!dump.is_empty());
+    assert!(
+        !dump.windows(vended.access_token.len()).any(|w| w == vended.access_token.as_bytes()),
+        "plaintext token in the database"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn return_urls_outside_the_allow_list_are_refused() {
+    let Some(w) = world().await else { return };
+    let alice = wat(&w, "agent-x", "alice").await;
+    for url in ["https://evil.example.com/steal", ""] {
+        let err = user_token(&w, &alice, url).await.unwrap_err();
+        assert_eq!(error_of(&err).1, "ValidationException", "{url}");
+    }
+    // A WAT without a user cannot start a user flow.
+    let anonymous = w
+        .plane
+        .client(Some(&w.key))
+        .await
+        .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "agent-x".to_owned() })
+        .await
+        .unwrap()
+        .into_inner()
+        .workload_access_token;
+    assert_eq!(error_of(&user_token(&w, &anonymous, RETURN_URL).await.unwrap_err()).1, "ValidationException");
+    let err = complete(&w, "urn:ietf:params:oauth:request_uri:nope", "alice").await.unwrap_err();
+    assert_eq!(err.code(), Code::NotFound);
+}

@@ -117,6 +117,23 @@ pub enum IdentityCommand {
     GetApiKey(GetApiKeyArgs),
     /// List the account's audit events, oldest first; `audit verify` checks their hash chain.
     Audit(AuditArgs),
+    /// Show the token vault's master keys: which is current, what each still protects, and
+    /// which may leave the master key ring.
+    GetTokenVault,
+    /// Re-wrap every data key under the master key ring's current (last) key, online; optionally
+    /// rotate the account's data key too, re-encrypting its stored secrets.
+    RotateVaultKey(RotateVaultKeyArgs),
+}
+
+/// `rotate-vault-key`.
+#[derive(Debug, Args)]
+pub struct RotateVaultKeyArgs {
+    /// Master key to re-wrap under; it must be the ring's current (last listed) key. Defaults to it.
+    #[arg(long)]
+    pub key_id: Option<String>,
+    /// Also create a new data key for the account and re-encrypt its stored secrets with it.
+    #[arg(long)]
+    pub rotate_data_key: bool,
 }
 
 /// A command that addresses one resource by name.

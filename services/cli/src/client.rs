@@ -8,6 +8,7 @@ use identity_proto::v1::{
     access_key_service_client::AccessKeyServiceClient, audit_service_client::AuditServiceClient,
     credential_provider_service_client::CredentialProviderServiceClient,
     identity_data_service_client::IdentityDataServiceClient, jwt_authorizer_service_client::JwtAuthorizerServiceClient,
+    token_vault_service_client::TokenVaultServiceClient,
     workload_identity_service_client::WorkloadIdentityServiceClient,
 };
 use tonic::{
@@ -190,6 +191,11 @@ impl Connection {
     /// A JWT-authorizer client.
     pub async fn jwt_authorizers(&self) -> Result<JwtAuthorizerServiceClient<AuthedChannel>, CliError> {
         Ok(JwtAuthorizerServiceClient::new(self.0.channel().await?))
+    }
+
+    /// A token-vault client.
+    pub async fn token_vault(&self) -> Result<TokenVaultServiceClient<AuthedChannel>, CliError> {
+        Ok(TokenVaultServiceClient::new(self.0.channel().await?))
     }
 }
 

@@ -18,6 +18,8 @@ pub enum Value {
     Text(String),
     /// A whole number (JSON number, not string).
     Integer(i64),
+    /// A flag (JSON boolean).
+    Bool(bool),
     /// A list of strings.
     List(Vec<String>),
     /// A string map, in key order.
@@ -54,6 +56,12 @@ impl Record {
     /// Adds a whole number.
     pub fn integer(mut self, key: &'static str, value: i64) -> Self {
         self.fields.push((key, Value::Integer(value)));
+        self
+    }
+
+    /// Adds a flag.
+    pub fn boolean(mut self, key: &'static str, value: bool) -> Self {
+        self.fields.push((key, Value::Bool(value)));
         self
     }
 
@@ -105,6 +113,7 @@ impl Record {
             let shown = match value {
                 Value::Text(text) => text.clone(),
                 Value::Integer(number) => number.to_string(),
+                Value::Bool(flag) => flag.to_string(),
                 Value::List(items) => items.join(","),
                 Value::Map(map) => map.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(","),
                 Value::Object(record) => {
@@ -152,6 +161,7 @@ impl Serialize for Value {
         match self {
             Value::Text(text) => text.serialize(serializer),
             Value::Integer(number) => number.serialize(serializer),
+            Value::Bool(flag) => flag.serialize(serializer),
             Value::List(items) => items.serialize(serializer),
             Value::Map(map) => map.serialize(serializer),
             Value::Object(record) => record.serialize(serializer),

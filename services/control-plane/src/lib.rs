@@ -17,7 +17,7 @@ use identity_outbound::{AddressPolicy, Limits, OutboundClient};
 use identity_proto::v1::{
     access_key_service_server::AccessKeyServiceServer, audit_service_server::AuditServiceServer,
     credential_provider_service_server::CredentialProviderServiceServer,
-    jwt_authorizer_service_server::JwtAuthorizerServiceServer,
+    jwt_authorizer_service_server::JwtAuthorizerServiceServer, token_vault_service_server::TokenVaultServiceServer,
     workload_identity_service_server::WorkloadIdentityServiceServer,
 };
 use identity_server::{AuthLayer, SystemClock, config::ConfigError};
@@ -30,16 +30,17 @@ pub use config::{Config, ServeArgs};
 use crate::{
     auth::AdminAuthenticator,
     discovery::Discovery,
-    services::{AccessKeys, Audit, Authorizers, Context, Providers, Workloads},
+    services::{AccessKeys, Audit, Authorizers, Context, Providers, TokenVault, Workloads},
 };
 
 /// The services this binary serves (and lists through reflection).
-pub const SERVICES: [&str; 5] = [
+pub const SERVICES: [&str; 6] = [
     "agentcore.identity.v1.WorkloadIdentityService",
     "agentcore.identity.v1.CredentialProviderService",
     "agentcore.identity.v1.JwtAuthorizerService",
     "agentcore.identity.v1.AccessKeyService",
     "agentcore.identity.v1.AuditService",
+    "agentcore.identity.v1.TokenVaultService",
 ];
 
 /// Why the control plane stopped.
@@ -145,7 +146,8 @@ pub async fn run(
         .add_service(CredentialProviderServiceServer::new(Providers(ctx.clone())))
         .add_service(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone())))
         .add_service(AccessKeyServiceServer::new(AccessKeys(ctx.clone())))
-        .add_service(AuditServiceServer::new(Audit(ctx)))
+        .add_service(AuditServiceServer::new(Audit(ctx.clone())))
+        .add_service(TokenVaultServiceServer::new(TokenVault(ctx)))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.stopped());
     if let Some(served) = shutdown.bounded(server, config.shutdown_timeout).await {
         served?;

@@ -117,6 +117,23 @@ impl MasterKeyRing {
 
     /// Unwraps a stored data key.
     pub fn unwrap(&self, account: &str, version: u32, wrapped: &WrappedDataKey) -> Result<DataKey, CryptoError> {
+        let raw = self.unwrap_raw(account, version, wrapped)?;
+        DataKey::from_raw(version, &raw)
+    }
+
+    /// Re-wraps a stored data key under the current key (the material, hence every ciphertext
+    /// it sealed, stays the same); the plaintext material never leaves this function.
+    pub fn rewrap(&self, account: &str, version: u32, wrapped: &WrappedDataKey) -> Result<WrappedDataKey, CryptoError> {
+        let raw = self.unwrap_raw(account, version, wrapped)?;
+        self.wrap(account, version, &raw)
+    }
+
+    fn unwrap_raw(
+        &self,
+        account: &str,
+        version: u32,
+        wrapped: &WrappedDataKey,
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         let master = self
             .keys
             .iter()
@@ -128,11 +145,13 @@ impl MasterKeyRing {
         let nonce =
             Nonce::try_assume_unique_for_key(&wrapped.bytes[..NONCE_LEN]).map_err(|_| CryptoError::Malformed)?;
         let mut body = Zeroizing::new(wrapped.bytes[NONCE_LEN..].to_vec());
-        let raw = master
+        let len = master
             .key
             .open_in_place(nonce, Aad::from(Self::aad(account, version)), &mut body)
-            .map_err(|_| CryptoError::Open)?;
-        DataKey::from_raw(version, raw)
+            .map_err(|_| CryptoError::Open)?
+            .len();
+        body.truncate(len);
+        Ok(body)
     }
 }
 

@@ -17,7 +17,7 @@ type KeyCache = HashMap<(AccountId, u32), Arc<DataKey>>;
 /// The master key ring and the unwrapped data keys seen so far.
 #[derive(Debug)]
 pub(crate) struct DataKeys {
-    ring: Arc<MasterKeyRing>,
+    pub(crate) ring: Arc<MasterKeyRing>,
     cache: RwLock<KeyCache>,
     /// Newest data key per account seen by `current_data_key`.
     current: RwLock<HashMap<AccountId, Arc<DataKey>>>,

@@ -18,6 +18,7 @@ mod providers;
 mod rows;
 mod signing_keys;
 mod user_federation;
+mod vault;
 mod workloads;
 
 use std::sync::Arc;
@@ -34,7 +35,8 @@ pub use error::StoreError;
 pub use identity_crypto::{ChainBreak, ChainBreakReason, VerifyReport};
 pub use migrate::Backend;
 pub use signing_keys::{NewSigningKey, SigningKeyMaterial, SigningKeyRecord};
-pub use user_federation::{GRANTS_PER_USER_AND_PROVIDER, OauthSession, SessionStatus};
+pub use user_federation::{GRANTS_PER_USER_AND_PROVIDER, GrantKey, OauthSession, SessionStatus};
+pub use vault::{DataKeyRotation, DataKeyStatus, VaultKeyStatus, VaultStatus};
 
 use keys::DataKeys;
 

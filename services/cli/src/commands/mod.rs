@@ -7,6 +7,7 @@ mod audit;
 mod data;
 mod jwt;
 mod provider;
+mod vault;
 mod vendor;
 mod workload;
 
@@ -65,6 +66,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
             Some(AuditAction::Verify) => audit::verify(&control()?, format).await,
             None => audit::list(&control()?, format, args).await,
         },
+        IdentityCommand::GetTokenVault => vault::get(&control()?, format).await,
+        IdentityCommand::RotateVaultKey(args) => vault::rotate(&control()?, format, args).await,
     }
 }
 

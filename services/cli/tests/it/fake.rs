@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod data;
+pub mod vault;
 
 use std::{
     collections::HashMap,

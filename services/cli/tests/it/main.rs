@@ -10,3 +10,4 @@ mod data;
 mod fake;
 mod offline;
 mod online;
+mod vault;

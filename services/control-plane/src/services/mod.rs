@@ -6,6 +6,7 @@ mod access_keys;
 mod audit;
 mod authorizers;
 mod providers;
+mod token_vault;
 mod workloads;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ pub use access_keys::AccessKeys;
 pub use audit::Audit;
 pub use authorizers::Authorizers;
 pub use providers::Providers;
+pub use token_vault::TokenVault;
 pub use workloads::Workloads;
 
 use crate::{auth::AdminPrincipal, discovery::Discovery, error::ServiceError};

@@ -11,3 +11,4 @@ mod errors;
 mod reflection;
 mod secrets;
 mod support;
+mod token_vault;

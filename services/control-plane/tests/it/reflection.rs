@@ -28,6 +28,7 @@ async fn reflection_lists_every_control_plane_service_without_credentials() {
             "agentcore.identity.v1.AuditService",
             "agentcore.identity.v1.CredentialProviderService",
             "agentcore.identity.v1.JwtAuthorizerService",
+            "agentcore.identity.v1.TokenVaultService",
             "agentcore.identity.v1.WorkloadIdentityService",
             "grpc.health.v1.Health",
             "grpc.reflection.v1.ServerReflection",

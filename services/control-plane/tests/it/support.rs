@@ -6,7 +6,7 @@ use identity_domain::AccountId;
 use identity_proto::v1::{
     access_key_service_client::AccessKeyServiceClient, audit_service_client::AuditServiceClient,
     credential_provider_service_client::CredentialProviderServiceClient,
-    jwt_authorizer_service_client::JwtAuthorizerServiceClient,
+    jwt_authorizer_service_client::JwtAuthorizerServiceClient, token_vault_service_client::TokenVaultServiceClient,
     workload_identity_service_client::WorkloadIdentityServiceClient,
 };
 use identity_testkit::{PostgresDb, SqliteDb};
@@ -32,6 +32,26 @@ struct Cli {
 enum Db {
     Sqlite(SqliteDb),
     Postgres(PostgresDb),
+    /// A database the test holds ([`SharedDb`]), which outlives the server.
+    Shared,
+}
+
+/// A database that several servers use in turn, e.g. across a change of master keys.
+pub struct SharedDb {
+    pub url: String,
+    _db: Db,
+}
+
+impl SharedDb {
+    pub fn sqlite() -> Self {
+        let db = SqliteDb::create();
+        Self { url: db.url.clone(), _db: Db::Sqlite(db) }
+    }
+
+    pub async fn postgres() -> Option<Self> {
+        let db = PostgresDb::create().await?;
+        Some(Self { url: db.url.clone(), _db: Db::Postgres(db) })
+    }
 }
 
 /// A control plane running in this process.
@@ -68,14 +88,23 @@ impl Server {
         Some(Self::start(db.url.clone(), Db::Postgres(db), extra).await)
     }
 
+    /// A server on `db` with the master key ring `master_keys`.
+    pub async fn on_shared(db: &SharedDb, master_keys: &str) -> Self {
+        Self::start_with_keys(db.url.clone(), Db::Shared, master_keys, &[]).await
+    }
+
     async fn start(url: String, db: Db, extra: &[&str]) -> Self {
+        Self::start_with_keys(url, db, MASTER_KEYS, extra).await
+    }
+
+    async fn start_with_keys(url: String, db: Db, master_keys: &str, extra: &[&str]) -> Self {
         let data_dir = tempfile_dir();
         let mut argv = vec![
             "identity-control-plane".to_owned(),
             "--database-url".to_owned(),
             url,
             "--master-keys".to_owned(),
-            MASTER_KEYS.to_owned(),
+            master_keys.to_owned(),
             "--data-dir".to_owned(),
             data_dir,
             "--bootstrap-admin-token".to_owned(),
@@ -142,6 +171,10 @@ impl Server {
 
     pub async fn audit(&self, token: Option<&str>) -> AuditServiceClient<Authed> {
         AuditServiceClient::new(self.authed(token).await)
+    }
+
+    pub async fn token_vault(&self, token: Option<&str>) -> TokenVaultServiceClient<Authed> {
+        TokenVaultServiceClient::new(self.authed(token).await)
     }
 
     /// Mints an admin token for another account, as `identity-control-plane create-admin-token` does.

@@ -73,3 +73,25 @@ fn key_file_is_created_once_with_private_mode() -> Result<(), Box<dyn std::error
     fs::remove_dir_all(dir)?;
     Ok(())
 }
+
+#[test]
+fn rewrap_moves_a_data_key_to_the_current_key_unchanged() -> Result<(), CryptoError> {
+    let old = ring(&["k1"])?;
+    let k1 = old.key_ids()[0].to_owned();
+    let (key, raw) = DataKey::generate(3)?;
+    let wrapped = old.wrap("111111111111", 3, &raw)?;
+    let context = SealContext { account: "111111111111", table: "t", record: "r", field: "f" };
+    let sealed = key.seal(&context, b"secret")?;
+
+    // The operator appends k2: the ring re-wraps under it, and a ring without k1 still opens.
+    let both = MasterKeyRing { keys: old.keys.into_iter().chain(ring(&["k2"])?.keys).collect() };
+    let rewrapped = both.rewrap("111111111111", 3, &wrapped)?;
+    assert_eq!(rewrapped.master_key_id, "k2");
+    assert_ne!(rewrapped.master_key_id, k1);
+    let only_k2 = MasterKeyRing { keys: both.keys.into_iter().filter(|k| k.id == "k2").collect() };
+    let reopened = only_k2.unwrap("111111111111", 3, &rewrapped)?;
+    assert_eq!(reopened.open(&context, &sealed)?.as_slice(), b"secret");
+    // The rewrapped key is bound to its account and version like any other.
+    assert!(only_k2.unwrap("222222222222", 3, &rewrapped).is_err());
+    Ok(())
+}

@@ -10,6 +10,7 @@ mod authorizers;
 mod providers;
 mod signing_keys;
 mod support;
+mod vault;
 mod workloads;
 
 /// Generates, for each listed `async fn(Harness)`, one test per backend.
@@ -60,4 +61,7 @@ conformance!(
     audit::mutations_append_exactly_their_events,
     audit::tampering_is_detected,
     audit::listing_is_per_account_filtered_and_paged,
+    vault::rewrap_frees_the_old_master_key,
+    vault::data_key_rotation_reencrypts_every_ciphertext,
+    vault::rotation_concurrent_with_writes_loses_nothing,
 );

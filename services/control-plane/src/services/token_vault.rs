@@ -1,0 +1,136 @@
+//! `TokenVaultService`: the keys protecting the vault, and their online rotation.
+//!
+//! The master key ring is global (one per deployment), so re-wrapping data keys under its current
+//! key covers every account, whichever account's admin asks. `GetTokenVault` reports, per master
+//! key, the caller's account's data keys and ciphertexts under it, and says a key is retirable
+//! only when no data key of any account is wrapped by it. A data-key rotation is per account and
+//! re-encrypts the account's ciphertexts inline, before the call returns.
+
+use identity_proto::v1::{self as pb, token_vault_service_server::TokenVaultService};
+use identity_store::{StoreError, VaultStatus};
+use tonic::{Request, Response, Status};
+
+use super::{Ctx, OrStatus as _};
+use crate::{auth::admin, convert::timestamp, error::ServiceError};
+
+/// The only vault of an account.
+const DEFAULT_VAULT: &str = "default";
+
+/// `TokenVaultService`, scoped to the principal's account (re-wrapping excepted, see above).
+#[derive(Debug)]
+pub struct TokenVault(pub Ctx);
+
+/// The vault id a request names: empty means `default`, the only one there is.
+fn vault_id(requested: &str) -> Result<&'static str, ServiceError> {
+    match requested {
+        "" | DEFAULT_VAULT => Ok(DEFAULT_VAULT),
+        other => Err(StoreError::NotFound { kind: "token vault", name: other.to_owned() }.into()),
+    }
+}
+
+/// Checks that `key_id`, when given, is the ring's current key: re-wrapping can only target the
+/// current key, and the ring's last key is the current one.
+fn check_target(key_id: Option<&str>, ring: &[String], current: &str) -> Result<(), ServiceError> {
+    match key_id {
+        None | Some("") => Ok(()),
+        Some(id) if id == current => Ok(()),
+        Some(id) if ring.iter().any(|k| k == id) => Err(ServiceError::Precondition(format!(
+            "master key '{id}' is in the ring but not current: the ring's last key ('{current}') is current; \
+             list '{id}' last in the master keys and restart the control plane to re-wrap under it"
+        ))),
+        Some(id) => Err(ServiceError::Precondition(format!(
+            "master key '{id}' is not in the master key ring; add it last and restart the control plane first"
+        ))),
+    }
+}
+
+fn data_key_id(version: u32) -> String {
+    format!("v{version}")
+}
+
+fn status_to_wire(vault: &str, arn: String, status: VaultStatus) -> pb::GetTokenVaultResponse {
+    let current_data_key_id = status.current_data_key().map(data_key_id).unwrap_or_default();
+    let VaultStatus { keys, current_key_id, data_keys, last_modified } = status;
+    pb::GetTokenVaultResponse {
+        token_vault_id: vault.to_owned(),
+        token_vault_arn: arn,
+        keys: keys
+            .into_iter()
+            .map(|k| pb::TokenVaultKey {
+                key_id: k.key_id,
+                current: k.current,
+                data_key_count: k.account_data_keys,
+                ciphertext_count: k.account_ciphertexts,
+                retirable: k.retirable,
+            })
+            .collect(),
+        current_key_id,
+        data_keys: data_keys
+            .into_iter()
+            .map(|k| pb::TokenVaultDataKey {
+                data_key_id: data_key_id(k.version),
+                wrapping_key_id: k.master_key_id,
+                current: k.current,
+                ciphertext_count: k.ciphertexts,
+                created_at: Some(timestamp(k.created_at)),
+            })
+            .collect(),
+        current_data_key_id,
+        last_modified_date: last_modified.map(timestamp),
+    }
+}
+
+#[tonic::async_trait]
+impl TokenVaultService for TokenVault {
+    async fn get_token_vault(
+        &self,
+        request: Request<pb::GetTokenVaultRequest>,
+    ) -> Result<Response<pb::GetTokenVaultResponse>, Status> {
+        let principal = admin(&request).or_status()?;
+        let pb::GetTokenVaultRequest { token_vault_id } = request.into_inner();
+        let vault = vault_id(&token_vault_id).or_status()?;
+        let status = self.0.store.vault_status(&principal.account).await.or_status()?;
+        Ok(Response::new(status_to_wire(vault, self.0.arns.token_vault(&principal.account), status)))
+    }
+
+    async fn rotate_token_vault_key(
+        &self,
+        request: Request<pb::RotateTokenVaultKeyRequest>,
+    ) -> Result<Response<pb::RotateTokenVaultKeyResponse>, Status> {
+        let principal = admin(&request).or_status()?;
+        let pb::RotateTokenVaultKeyRequest { token_vault_id, key_id, rotate_data_key } = request.into_inner();
+        let vault = vault_id(&token_vault_id).or_status()?;
+        let (ring, current) = self.0.store.master_key_ids();
+        check_target(key_id.as_deref(), &ring, &current).or_status()?;
+        let store = self.0.store_as(&principal);
+        let rewrapped = store.rewrap_data_keys().await.or_status()?;
+        let reencrypted = if rotate_data_key {
+            store.rotate_account_data_key(&principal.account).await.or_status()?.reencrypted
+        } else {
+            0
+        };
+        tracing::info!(account = %principal.account, rewrapped, reencrypted, master_key_id = %current, "token vault keys rotated");
+        let status = store.vault_status(&principal.account).await.or_status()?;
+        Ok(Response::new(pb::RotateTokenVaultKeyResponse {
+            token_vault_id: vault.to_owned(),
+            current_data_key_id: status.current_data_key().map(data_key_id).unwrap_or_default(),
+            current_key_id: status.current_key_id,
+            rewrapped_count: i64::try_from(rewrapped).unwrap_or(i64::MAX),
+            reencrypted_count: i64::try_from(reencrypted).unwrap_or(i64::MAX),
+            last_modified_date: status.last_modified.map(timestamp),
+        }))
+    }
+
+    async fn delete_user_tokens(
+        &self,
+        request: Request<pb::DeleteUserTokensRequest>,
+    ) -> Result<Response<pb::DeleteUserTokensResponse>, Status> {
+        admin(&request).or_status()?;
+        Err(Status::unimplemented(
+            "DeleteUserTokens is not available yet: this server does not store user OAuth grants, so there are none to delete",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;

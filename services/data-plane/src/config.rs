@@ -49,6 +49,10 @@ pub struct ServeArgs {
     #[arg(long, env = "SHUTDOWN_TIMEOUT", default_value_t = 20)]
     pub shutdown_timeout: u64,
 
+    /// A user's OAuth2 token is refreshed when it has fewer than this many seconds to live.
+    #[arg(long, env = "TOKEN_REFRESH_MARGIN", default_value_t = 60)]
+    pub token_refresh_margin: u64,
+
     /// How often each account's token-signing key rotates, in seconds (at least 300).
     #[arg(long, env = "SIGNING_KEY_ROTATION", default_value_t = 86_400)]
     pub signing_key_rotation: u64,
@@ -75,6 +79,8 @@ pub struct Config {
     pub workload_access_token_ttl: std::time::Duration,
     /// Signing key rotation period.
     pub signing_key_rotation: std::time::Duration,
+    /// Refresh users' tokens with less than this to live.
+    pub token_refresh_margin: std::time::Duration,
     /// Not-ready period before the listeners stop on SIGTERM.
     pub shutdown_delay: std::time::Duration,
     /// Longest drain of in-flight requests.
@@ -113,6 +119,7 @@ impl ServeArgs {
             redis_key_prefix: self.redis_key_prefix.clone(),
             workload_access_token_ttl: std::time::Duration::from_secs(self.workload_access_token_ttl),
             signing_key_rotation: std::time::Duration::from_secs(self.signing_key_rotation),
+            token_refresh_margin: std::time::Duration::from_secs(self.token_refresh_margin),
             shutdown_delay: std::time::Duration::from_secs(self.shutdown_delay),
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout),
         })

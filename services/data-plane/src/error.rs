@@ -61,6 +61,15 @@ pub enum DataError {
         /// What happened, without any secret.
         message: String,
     },
+    /// Refreshing a user's grant failed (`code`: the provider's error code, or ours); the
+    /// stored grant is untouched unless the provider refused it (`invalid_grant`).
+    #[error("{message}")]
+    TokenRefreshFailed {
+        /// Provider or internal error code.
+        code: String,
+        /// What happened, without any secret.
+        message: String,
+    },
     /// No such OAuth2 session in the caller's account.
     #[error("{0}")]
     SessionNotFound(String),
@@ -127,6 +136,16 @@ impl From<DataError> for Status {
                 HashMap::from([("provider_error".to_owned(), code)]),
             ),
             DataError::SessionNotFound(message) => status::not_found(message),
+            DataError::TokenRefreshFailed { code, message } => status::with_reason(
+                if code == "provider_unreachable" || code == "refresh_in_progress" {
+                    Code::Unavailable
+                } else {
+                    Code::FailedPrecondition
+                },
+                "TokenRefreshFailed",
+                message,
+                HashMap::from([("provider_error".to_owned(), code)]),
+            ),
             DataError::Unimplemented(what) => Status::unimplemented(format!("{what} is not implemented yet")),
             DataError::Store(error) => status::from_store(error),
             DataError::Internal(cause) => status::internal(&cause),

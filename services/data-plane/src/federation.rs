@@ -10,7 +10,7 @@ use std::time::Duration;
 use identity_crypto::{pkce_s256, random_token, sha256_hex};
 use identity_domain::{AccountId, Oauth2Config, ProviderConfig, ProviderStatus, SecretString};
 use identity_oauth::{AuthorizationRequest, ClientCredentials, authorization_url};
-use identity_store::{OauthSession, SessionStatus, StoreError};
+use identity_store::{GrantKey, OauthSession, SessionStatus, StoreError};
 use serde::{Deserialize, Serialize};
 
 use crate::{error::DataError, m2m::Vended, vend::DataContext, wat::WatClaims};
@@ -19,17 +19,27 @@ use crate::{error::DataError, m2m::Vended, vend::DataContext, wat::WatClaims};
 pub const SESSION_URN: &str = "urn:ietf:params:oauth:request_uri:";
 /// How long a user has to finish authorizing.
 const SESSION_TTL: Duration = Duration::from_secs(600);
-/// A stored access token is handed out only while it has at least this long to live.
-const EXPIRY_MARGIN_MS: i64 = 60_000;
 
 /// What a user's grant holds (sealed at rest).
 #[derive(Serialize, Deserialize)]
-struct Grant {
-    access_token: String,
-    token_type: String,
-    expires_at: Option<i64>,
-    refresh_token: Option<String>,
-    scopes: Vec<String>,
+pub(crate) struct Grant {
+    pub(crate) access_token: String,
+    pub(crate) token_type: String,
+    pub(crate) expires_at: Option<i64>,
+    pub(crate) refresh_token: Option<String>,
+    pub(crate) scopes: Vec<String>,
+}
+
+impl Grant {
+    /// The access token, as vended.
+    pub(crate) fn vended(self) -> Vended {
+        Vended {
+            access_token: SecretString::new(self.access_token),
+            token_type: self.token_type,
+            expires_at: self.expires_at,
+            scopes: self.scopes,
+        }
+    }
 }
 
 /// The answer to a USER_FEDERATION request.
@@ -57,7 +67,7 @@ pub struct FederationRequest<'a> {
 }
 
 /// Sorted, deduplicated scopes and their key.
-fn scope_set(scopes: &[String]) -> (Vec<String>, String) {
+pub(crate) fn scope_set(scopes: &[String]) -> (Vec<String>, String) {
     let mut scopes = scopes.to_vec();
     scopes.sort();
     scopes.dedup();
@@ -82,7 +92,7 @@ impl DataContext {
         format!("{}/identities/oauth2/callback/{provider_id}", self.public_base_url)
     }
 
-    async fn oauth2_provider(
+    pub(crate) async fn oauth2_provider(
         &self,
         account: &AccountId,
         name: &str,
@@ -125,20 +135,16 @@ impl DataContext {
         let requested = if request.scopes.is_empty() { config.default_scopes.clone() } else { request.scopes.to_vec() };
         let (scopes, scopes_key) = scope_set(&requested);
 
-        if !request.force_authentication
-            && let Some(plain) = self.store.user_grant(&account, &claims.wid, user, &provider.id, &scopes_key).await?
-        {
-            let grant: Grant =
-                serde_json::from_slice(&plain).map_err(|e| DataError::Internal(format!("stored grant: {e}")))?;
-            let now = self.clock.now_millis();
-            // An expired grant needs the user again until refresh lands.
-            if grant.expires_at.is_none_or(|at| at - now > EXPIRY_MARGIN_MS) {
-                return Ok(Federation::Token(Vended {
-                    access_token: SecretString::new(grant.access_token),
-                    token_type: grant.token_type,
-                    expires_at: grant.expires_at,
-                    scopes: grant.scopes,
-                }));
+        if !request.force_authentication {
+            let key = GrantKey {
+                account: &account,
+                workload_id: &claims.wid,
+                user_id: user,
+                provider_id: &provider.id,
+                scopes_key: &scopes_key,
+            };
+            if let Some(grant) = self.usable_grant(&key, &provider, false).await? {
+                return Ok(Federation::Token(grant.vended()));
             }
         }
 

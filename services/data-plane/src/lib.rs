@@ -13,6 +13,7 @@ mod federation;
 mod http;
 mod jwt;
 mod m2m;
+mod refresh;
 mod vend;
 mod wat;
 
@@ -108,6 +109,11 @@ pub async fn run(
             identity_authn::ValidatorSettings::default(),
         ),
         public_base_url: config.public_base_url.clone(),
+        refresh_gates: moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_idle(std::time::Duration::from_secs(60))
+            .build(),
+        refresh_margin: config.token_refresh_margin,
         tokens: identity_oauth::TokenClient::new(outbound),
         clock,
     });

@@ -35,6 +35,10 @@ pub struct DataContext {
     pub wat: WatIssuer,
     pub arns: Arns,
     pub tokens: identity_oauth::TokenClient,
+    /// One lock per grant being refreshed in this process (the single flight).
+    pub refresh_gates: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
+    /// A user's token is refreshed when it has less than this to live.
+    pub refresh_margin: std::time::Duration,
     /// Base of this service's public URLs (authorize and callback endpoints), no trailing slash.
     pub public_base_url: String,
     /// Validates user JWTs against the account's JWT authorizers.
@@ -415,11 +419,54 @@ impl IdentityDataService for IdentityData {
         Err(DataError::Unimplemented("CompleteAuthorization").into())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn refresh_token(
         &self,
-        _request: Request<pb::RefreshTokenRequest>,
+        request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
-        Err(DataError::Unimplemented("RefreshToken").into())
+        use pb::refresh_token_request::CredentialProvider as P;
+        let caller = caller(&request)?;
+        let pb::RefreshTokenRequest { workload_identity_token, credential_provider, scopes } = request.into_inner();
+        let claims = self.workload(&caller, &workload_identity_token).await?;
+        let provider = credential_provider.map(|p| match p {
+            P::ResourceCredentialProviderName(name) => ProviderRef::ResourceCredentialProviderName(name),
+            P::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
+        });
+        let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
+        let Some(user) = claims.uid.as_deref() else {
+            let mut v = Violations::default();
+            v.add("workload_identity_token", "RefreshToken needs a workload access token minted for a user");
+            return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
+        };
+        let (provider, _) = self.0.oauth2_provider(&caller.account, &name).await?;
+        let ProviderConfig::Oauth2(config) = &provider.config else {
+            return Err(DataError::Internal("provider type".to_owned()).into());
+        };
+        let requested = if scopes.is_empty() { config.default_scopes.clone() } else { scopes };
+        let (_, scopes_key) = crate::federation::scope_set(&requested);
+        let key = identity_store::GrantKey {
+            account: &caller.account,
+            workload_id: &claims.wid,
+            user_id: user,
+            provider_id: &provider.id,
+            scopes_key: &scopes_key,
+        };
+        let Some(grant) = self.0.usable_grant(&key, &provider, true).await? else {
+            return Err(DataError::SessionNotFound(format!(
+                "no grant of this user for '{name}' with these scopes, or none that can be refreshed: authorize with USER_FEDERATION"
+            ))
+            .into());
+        };
+        tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "user token refreshed on request");
+        let vended = grant.vended();
+        let now = self.0.clock.now_millis();
+        Ok(Response::new(pb::RefreshTokenResponse {
+            access_token: vended.access_token.expose().to_owned(),
+            token_type: vended.token_type,
+            expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
+            expires_at: vended.expires_at.map(timestamp),
+            scopes: vended.scopes,
+        }))
     }
 
     /// Validates against the named authorizer, or else every authorizer of the account. A

@@ -156,3 +156,19 @@ pub fn authorization_url(request: &AuthorizationRequest<'_>) -> Result<String, O
     }
     Ok(url.into())
 }
+
+impl TokenClient {
+    /// The refresh token grant (RFC 6749 §6). A response without `refresh_token` means the old
+    /// one stays valid; the caller keeps it.
+    #[tracing::instrument(skip_all, fields(vendor = %vendor))]
+    pub async fn refresh(
+        &self,
+        endpoint: &str,
+        vendor: Vendor,
+        client: ClientCredentials<'_>,
+        refresh_token: &str,
+    ) -> Result<TokenGrant, OAuthError> {
+        let form = vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)];
+        self.request(endpoint, vendor, client, form).await
+    }
+}

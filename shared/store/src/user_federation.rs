@@ -301,28 +301,84 @@ impl Store {
         Ok(())
     }
 
-    /// The user's grant for (workload, provider, scope set), opened.
-    pub async fn user_grant(
-        &self,
-        account: &AccountId,
-        workload_id: &str,
-        user_id: &str,
-        provider_id: &str,
-        scopes_key: &str,
-    ) -> Result<Option<Zeroizing<Vec<u8>>>> {
+    /// The user's grant for (workload, provider, scope set), opened, with its version.
+    pub async fn user_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Zeroizing<Vec<u8>>)>> {
         let row = sqlx::query(&format!(
-            "SELECT grant_id, sealed FROM {GRANTS} WHERE account_id = $1 AND workload_id = $2 AND user_id = $3 AND provider_id = $4 AND scopes_key = $5"
+            "SELECT grant_id, sealed, version FROM {GRANTS} \
+             WHERE account_id = $1 AND workload_id = $2 AND user_id = $3 AND provider_id = $4 AND scopes_key = $5"
         ))
-        .bind(account.as_str())
-        .bind(workload_id)
-        .bind(user_id)
-        .bind(provider_id)
-        .bind(scopes_key)
+        .bind(key.account.as_str())
+        .bind(key.workload_id)
+        .bind(key.user_id)
+        .bind(key.provider_id)
+        .bind(key.scopes_key)
         .fetch_optional(&self.pool)
         .await?;
         let Some(row) = row else { return Ok(None) };
         let grant_id: String = row.try_get("grant_id")?;
         let sealed: Vec<u8> = row.try_get("sealed")?;
-        Ok(Some(self.open_bytes(&seal(account, GRANTS, &grant_id, "grant"), account, &sealed).await?))
+        let version: i64 = row.try_get("version")?;
+        let plain = self.open_bytes(&seal(key.account, GRANTS, &grant_id, "grant"), key.account, &sealed).await?;
+        Ok(Some((version, plain)))
     }
+
+    /// Replaces the grant if it is still at `version` (a refresh that lost a race writes
+    /// nothing). Returns whether it was replaced.
+    pub async fn replace_user_grant(&self, key: &GrantKey<'_>, version: i64, plain: &[u8]) -> Result<bool> {
+        let mut tx = self.begin_write(key.account).await?;
+        let grant_id: Option<String> = sqlx::query_scalar(&format!(
+            "SELECT grant_id FROM {GRANTS} WHERE account_id = $1 AND workload_id = $2 AND user_id = $3 AND provider_id = $4 \
+             AND scopes_key = $5 AND version = $6"
+        ))
+        .bind(key.account.as_str())
+        .bind(key.workload_id)
+        .bind(key.user_id)
+        .bind(key.provider_id)
+        .bind(key.scopes_key)
+        .bind(version)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(grant_id) = grant_id else { return Ok(false) };
+        let data_key = self.current_data_key(&mut tx, key.account).await?;
+        let sealed = data_key.seal(&seal(key.account, GRANTS, &grant_id, "grant"), plain)?;
+        sqlx::query(&format!(
+            "UPDATE {GRANTS} SET sealed = $2, version = version + 1, updated_at = $3 WHERE grant_id = $1"
+        ))
+        .bind(&grant_id)
+        .bind(sealed)
+        .bind(self.now())
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    /// Removes the grant if it is still at `version`: the provider refused its refresh token,
+    /// and the user must authorize again. Returns whether it was removed.
+    pub async fn drop_user_grant(&self, key: &GrantKey<'_>, version: i64) -> Result<bool> {
+        let removed = sqlx::query(&format!(
+            "DELETE FROM {GRANTS} WHERE account_id = $1 AND workload_id = $2 AND user_id = $3 AND provider_id = $4 \
+             AND scopes_key = $5 AND version = $6"
+        ))
+        .bind(key.account.as_str())
+        .bind(key.workload_id)
+        .bind(key.user_id)
+        .bind(key.provider_id)
+        .bind(key.scopes_key)
+        .bind(version)
+        .execute(&self.pool)
+        .await?
+        .rows_affected();
+        Ok(removed == 1)
+    }
+}
+
+/// Which grant: one per (account, workload, user, provider, scope set).
+#[derive(Clone, Copy, Debug)]
+pub struct GrantKey<'a> {
+    pub account: &'a AccountId,
+    pub workload_id: &'a str,
+    pub user_id: &'a str,
+    pub provider_id: &'a str,
+    pub scopes_key: &'a str,
 }

@@ -24,11 +24,18 @@ const WEB_APP: (&str, &str) = ("web-app", "web-app-secret-3f1c");
 struct World {
     idp: TestIdp,
     plane: DataPlane,
+    /// More replicas on the same database (and cache, when given one).
+    others: Vec<DataPlane>,
     key: String,
     db: SqliteDb,
 }
 
 async fn world() -> Option<World> {
+    world_with(None, &[], 0).await
+}
+
+/// The IdP issuing access tokens living `ttl` seconds; `replicas` more data planes with `extra` flags.
+async fn world_with(ttl: Option<u64>, extra: &[&str], replicas: usize) -> Option<World> {
     let db = SqliteDb::create();
     let store = open_store(&db).await;
     let a = account_a();
@@ -68,6 +75,7 @@ async fn world() -> Option<World> {
     let callback = format!("http://{http}/identities/oauth2/callback/{}", provider.id);
     let idp = TestIdp::start(IdpConfig {
         clients: vec![IdpClient::web_app(WEB_APP.0, WEB_APP.1, &callback)],
+        access_token_ttl_secs: ttl,
         ..IdpConfig::default()
     })
     .await?;
@@ -80,12 +88,14 @@ async fn world() -> Option<World> {
     store.update_credential_provider(&a, spec(metadata, ""), ProviderStatus::Active).await.unwrap();
     let key = access_key(&store, &a, "AKIAAAAAAAAAAAAAAAAA", &[]).await;
     let public = format!("http://{http}");
-    let plane = DataPlane::start_on(
-        config(&db, &["--outbound-allowed-networks", "127.0.0.0/8", "--public-base-url", &public]),
-        http,
-    )
-    .await;
-    Some(World { idp, plane, key, db })
+    let mut flags = vec!["--outbound-allowed-networks", "127.0.0.0/8", "--public-base-url", &public];
+    flags.extend_from_slice(extra);
+    let plane = DataPlane::start_on(config(&db, &flags), http).await;
+    let mut others = Vec::new();
+    for _ in 0..replicas {
+        others.push(DataPlane::start(config(&db, &flags)).await);
+    }
+    Some(World { idp, plane, others, key, db })
 }
 
 async fn wat(w: &World, workload: &str, user: &str) -> String {
@@ -242,4 +252,81 @@ async fn return_urls_outside_the_allow_list_are_refused() {
     assert_eq!(error_of(&user_token(&w, &anonymous, RETURN_URL).await.unwrap_err()).1, "ValidationException");
     let err = complete(&w, "urn:ietf:params:oauth:request_uri:nope", "alice").await.unwrap_err();
     assert_eq!(err.code(), Code::NotFound);
+}
+
+/// Completes alice's authorization for agent-x and returns her WAT.
+async fn authorized_alice(w: &World) -> String {
+    let alice = wat(w, "agent-x", "alice").await;
+    let started = user_token(w, &alice, RETURN_URL).await.unwrap();
+    let http = no_redirects();
+    let to_idp = location(&http.get(&started.authorization_url).send().await.unwrap());
+    let callback = w.idp.authorize_as(&to_idp, "alice").await;
+    location(&http.get(&callback).send().await.unwrap());
+    complete(w, &started.session_uri, "alice").await.unwrap();
+    alice
+}
+
+async fn user_token_via(plane: &DataPlane, key: &str, wat: &str) -> Result<String, tonic::Status> {
+    let request = pb::GetResourceOauth2AccessTokenRequest {
+        workload_identity_token: wat.to_owned(),
+        credential_provider: Some(CredentialProvider::ResourceCredentialProviderName("Idp".to_owned())),
+        scopes: vec!["read".to_owned()],
+        oauth2_flow: pb::Oauth2Flow::UserFederation as i32,
+        resource_oauth2_return_url: RETURN_URL.to_owned(),
+        ..Default::default()
+    };
+    plane.client(Some(key)).await.get_resource_oauth2_access_token(request).await.map(|r| r.into_inner().access_token)
+}
+
+/// With refresh-token rotation on at the IdP, 200 concurrent callers on two replicas sharing
+/// Redis, all on one expiring grant, cause exactly one refresh and all get the same new token.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_hundred_callers_on_two_replicas_refresh_once() {
+    let Some(redis) = identity_testkit::redis_url().await else { return };
+    let prefix = format!("refresh-test:{}:", identity_testkit::unique_suffix());
+    // Tokens live 120 s and are refreshed with under 117 s left: 3 s after issuance.
+    let flags = ["--redis-url", &redis, "--redis-key-prefix", &prefix, "--token-refresh-margin", "117"];
+    let Some(w) = world_with(Some(120), &flags, 1).await else { return };
+    let alice = authorized_alice(&w).await;
+    let first = user_token_via(&w.plane, &w.key, &alice).await.unwrap();
+    assert!(!first.is_empty());
+    assert_eq!(w.idp.counters().await.token.get("refresh_token"), None);
+
+    // Let the grant come within the refresh margin.
+    tokio::time::sleep(std::time::Duration::from_millis(3_300)).await;
+    let callers: Vec<_> = (0..200)
+        .map(|i| {
+            let plane = if i % 2 == 0 { &w.plane } else { &w.others[0] };
+            user_token_via(plane, &w.key, &alice)
+        })
+        .collect();
+    let tokens = futures_join_all(callers).await;
+    let distinct: std::collections::BTreeSet<_> = tokens.iter().map(|t| t.as_ref().unwrap().clone()).collect();
+    assert_eq!(distinct.len(), 1, "every caller got the same token");
+    assert_ne!(distinct.first().unwrap(), &first, "a new token");
+    assert_eq!(w.idp.counters().await.token.get("refresh_token"), Some(&1), "exactly one refresh at the IdP");
+
+    // RefreshToken forces one more, with the rotated refresh token (the old one is spent).
+    let request = pb::RefreshTokenRequest {
+        workload_identity_token: alice.clone(),
+        credential_provider: Some(pb::refresh_token_request::CredentialProvider::ResourceCredentialProviderName(
+            "Idp".to_owned(),
+        )),
+        scopes: vec!["read".to_owned()],
+    };
+    let forced = w.others[0].client(Some(&w.key)).await.refresh_token(request).await.unwrap().into_inner();
+    assert!(!distinct.contains(&forced.access_token));
+    assert!(forced.expires_in > 0);
+    assert_eq!(w.idp.counters().await.token.get("refresh_token"), Some(&2));
+}
+
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut set = Vec::with_capacity(futures.len());
+    for future in futures {
+        set.push(future);
+    }
+    let mut results = Vec::with_capacity(set.len());
+    let joined = futures::future::join_all(set).await;
+    results.extend(joined);
+    results
 }

@@ -1,0 +1,160 @@
+//! Refresh of users' grants, correct across replicas: an in-process single flight in front of a
+//! cache lease (Redis when configured, so one refresh per grant at a time across every replica),
+//! with the grant's version as the fence in the database. The rotated refresh token is stored
+//! before anyone gets the new access token; a response without one keeps the old one; on
+//! `invalid_grant` the grant is read again (another replica may have rotated it) before it is
+//! dropped, after which the next call starts a new authorization.
+
+use std::{sync::Arc, time::Duration};
+
+use identity_crypto::{random_token, sha256_hex};
+use identity_domain::{CredentialProvider, ProviderConfig};
+use identity_oauth::{ClientCredentials, OAuthError};
+use identity_store::GrantKey;
+
+use crate::{error::DataError, federation::Grant, vend::DataContext};
+
+/// How long a refresh may hold the lease before another replica may take over.
+const LEASE_TTL: Duration = Duration::from_secs(30);
+/// How long a caller waits for another replica's refresh before giving up.
+const WAIT_FOR_OTHERS: Duration = Duration::from_secs(15);
+
+fn decode(plain: &[u8]) -> Result<Grant, DataError> {
+    serde_json::from_slice(plain).map_err(|e| DataError::Internal(format!("stored grant: {e}")))
+}
+
+impl DataContext {
+    fn fresh(&self, grant: &Grant) -> bool {
+        grant.expires_at.is_none_or(|at| at - self.clock.now_millis() > self.refresh_margin.as_millis() as i64)
+    }
+
+    async fn read_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Grant)>, DataError> {
+        match self.store.user_grant(key).await? {
+            Some((version, plain)) => Ok(Some((version, decode(&plain)?))),
+            None => Ok(None),
+        }
+    }
+
+    /// The user's grant, refreshed first when it nears expiry (or always, when `force`).
+    /// `None`: the user has to authorize (again).
+    pub(crate) async fn usable_grant(
+        &self,
+        key: &GrantKey<'_>,
+        provider: &CredentialProvider,
+        force: bool,
+    ) -> Result<Option<Grant>, DataError> {
+        let Some((version, grant)) = self.read_grant(key).await? else { return Ok(None) };
+        if !force && self.fresh(&grant) {
+            return Ok(Some(grant));
+        }
+        if grant.refresh_token.is_none() {
+            // Nothing to refresh with: the user authorizes again.
+            return Ok(None);
+        }
+        let lease = format!(
+            "lease:grant:{}",
+            sha256_hex(
+                format!("{}|{}|{}|{}|{}", key.account, key.workload_id, key.user_id, key.provider_id, key.scopes_key)
+                    .as_bytes()
+            )
+        );
+        // One refresh per grant at a time in this process...
+        let gate = self.refresh_gates.get_with(lease.clone(), async { Arc::new(tokio::sync::Mutex::new(())) }).await;
+        let _in_process = gate.lock().await;
+        // ...and across replicas.
+        let owner = random_token(12).map_err(|e| DataError::Internal(e.to_string()))?;
+        let mut waited = Duration::ZERO;
+        let mut seen = version;
+        loop {
+            let Some((version, grant)) = self.read_grant(key).await? else { return Ok(None) };
+            if (version != seen || !force) && self.fresh(&grant) {
+                // Another caller refreshed while this one waited.
+                return Ok(Some(grant));
+            }
+            seen = version;
+            match self.cache.acquire(&lease, &owner, LEASE_TTL).await {
+                Ok(false) if waited < WAIT_FOR_OTHERS => {
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                    waited += Duration::from_millis(25);
+                }
+                Ok(false) => {
+                    return Err(DataError::TokenRefreshFailed {
+                        code: "refresh_in_progress".to_owned(),
+                        message: "another replica is still refreshing this grant; retry".to_owned(),
+                    });
+                }
+                acquired => {
+                    if let Err(e) = &acquired {
+                        // Without the cache there is no lease: the version check below still
+                        // lets only one refresh be stored.
+                        tracing::warn!(error = %e, "cache unavailable, refreshing without a lease");
+                    }
+                    let outcome = self.refresh_at_provider(key, version, grant, provider).await;
+                    if acquired.is_ok() {
+                        let _ = self.cache.release(&lease, &owner).await;
+                    }
+                    return outcome;
+                }
+            }
+        }
+    }
+
+    async fn refresh_at_provider(
+        &self,
+        key: &GrantKey<'_>,
+        version: i64,
+        grant: Grant,
+        provider: &CredentialProvider,
+    ) -> Result<Option<Grant>, DataError> {
+        let ProviderConfig::Oauth2(config) = &provider.config else {
+            return Err(DataError::Internal("provider type".to_owned()));
+        };
+        let (_, sealed) = self.store.credential_provider_sealed(key.account, &provider.name).await?;
+        let secret = self.store.open_provider_secret(key.account, &provider.id, &sealed).await?;
+        let endpoint = config.discovery.metadata.as_ref().map(|m| m.token_endpoint.clone()).unwrap_or_default();
+        let client = ClientCredentials { client_id: &config.client_id, client_secret: secret.expose() };
+        let refresh_token = grant.refresh_token.clone().unwrap_or_default();
+        match self.tokens.refresh(&endpoint, config.vendor, client, &refresh_token).await {
+            Ok(new) => {
+                let now = self.clock.now_millis();
+                let updated = Grant {
+                    access_token: new.access_token.expose().to_owned(),
+                    token_type: new.token_type,
+                    expires_at: new.expires_in.map(|s| now + s as i64 * 1000),
+                    // No refresh token in the response: the old one stays valid.
+                    refresh_token: new.refresh_token.map(|t| t.expose().to_owned()).or(grant.refresh_token),
+                    scopes: new.scopes.unwrap_or(grant.scopes),
+                };
+                let plain = zeroize::Zeroizing::new(
+                    serde_json::to_vec(&updated).map_err(|e| DataError::Internal(e.to_string()))?,
+                );
+                // Stored before anyone gets the new access token.
+                if self.store.replace_user_grant(key, version, &plain).await? {
+                    tracing::info!(provider = %provider.name, "grant refreshed");
+                    Ok(Some(updated))
+                } else {
+                    // Someone else stored a newer grant first (only possible without the lease).
+                    Ok(self.read_grant(key).await?.map(|(_, g)| g))
+                }
+            }
+            Err(OAuthError::Provider { error, .. }) if error == "invalid_grant" => {
+                // Another replica may have rotated the refresh token meanwhile: read again.
+                if let Some((now_version, newer)) = self.read_grant(key).await?
+                    && now_version != version
+                {
+                    return Ok(Some(newer));
+                }
+                self.store.drop_user_grant(key, version).await?;
+                tracing::warn!(provider = %provider.name, "refresh token refused; the user must authorize again");
+                Err(DataError::TokenRefreshFailed {
+                    code: error,
+                    message: "the provider refused the refresh token; the user must authorize again".to_owned(),
+                })
+            }
+            Err(e) => Err(DataError::TokenRefreshFailed {
+                code: e.code().to_owned(),
+                message: format!("refresh failed: {e}"),
+            }),
+        }
+    }
+}

@@ -318,6 +318,17 @@ impl DataContext {
         }
         let (_, scopes_key) = scope_set(&session.scopes);
         self.store.complete_oauth_session(&session, &scopes_key).await?;
+        // A re-authorization replaces the grant: no replica may serve the old one from the cache.
+        let key = GrantKey {
+            account,
+            workload_id: &session.workload_id,
+            user_id: &session.user_id,
+            provider_id: &session.provider_id,
+            scopes_key: &scopes_key,
+        };
+        if let Err(e) = self.cache.delete(&crate::refresh::grant_cache_key(&key)).await {
+            tracing::warn!(error = %e, "cache unavailable; the replaced grant expires from it on its own");
+        }
         Ok(session)
     }
 }

@@ -7,12 +7,36 @@
 
 use std::{sync::Arc, time::Duration};
 
-use identity_crypto::{random_token, sha256_hex};
+use identity_crypto::{SealContext, random_token, sha256_hex};
 use identity_domain::{CredentialProvider, ProviderConfig};
 use identity_oauth::{ClientCredentials, OAuthError};
 use identity_store::GrantKey;
 
 use crate::{error::DataError, federation::Grant, vend::DataContext};
+
+/// Longest a grant stays cached (a deleted grant leaves every cache by then at the latest).
+const GRANT_CACHE_TTL: Duration = Duration::from_secs(300);
+
+/// A grant as cached.
+#[derive(serde::Deserialize)]
+struct CachedGrant {
+    version: i64,
+    grant: Grant,
+}
+
+#[derive(serde::Serialize)]
+struct CachedGrantRef<'a> {
+    version: i64,
+    grant: &'a Grant,
+}
+
+pub(crate) fn grant_cache_key(key: &GrantKey<'_>) -> String {
+    format!(
+        "grant:{}:{}",
+        key.account,
+        sha256_hex(format!("{}|{}|{}|{}", key.workload_id, key.user_id, key.provider_id, key.scopes_key).as_bytes())
+    )
+}
 
 /// How long a refresh may hold the lease before another replica may take over.
 const LEASE_TTL: Duration = Duration::from_secs(30);
@@ -28,10 +52,59 @@ impl DataContext {
         grant.expires_at.is_none_or(|at| at - self.clock.now_millis() > self.refresh_margin.as_millis() as i64)
     }
 
+    /// The grant from the database: the source of truth, and the only one the refresh path reads.
     async fn read_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Grant)>, DataError> {
         match self.store.user_grant(key).await? {
             Some((version, plain)) => Ok(Some((version, decode(&plain)?))),
             None => Ok(None),
+        }
+    }
+
+    /// The grant from the cache (sealed with the account's data key), else from the database,
+    /// which then refills the cache until the token nears expiry.
+    async fn cached_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Grant)>, DataError> {
+        let cache_key = grant_cache_key(key);
+        let context = SealContext { account: key.account.as_str(), table: "cache", record: &cache_key, field: "grant" };
+        match self.cache.get(&cache_key).await {
+            Ok(Some(sealed)) => {
+                if let Ok(plain) = self.store.open_for_account(key.account, &context, &sealed).await
+                    && let Ok(cached) = serde_json::from_slice::<CachedGrant>(&plain)
+                {
+                    return Ok(Some((cached.version, cached.grant)));
+                }
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "cache unavailable, reading the database"),
+        }
+        let found = self.read_grant(key).await?;
+        if let Some((version, grant)) = &found {
+            self.cache_grant(key, *version, grant).await;
+        }
+        Ok(found)
+    }
+
+    /// Caches a grant while it is fresh (at most [`GRANT_CACHE_TTL`]).
+    async fn cache_grant(&self, key: &GrantKey<'_>, version: i64, grant: &Grant) {
+        let fresh_for = match grant.expires_at {
+            Some(at) => at - self.clock.now_millis() - self.refresh_margin.as_millis() as i64,
+            None => GRANT_CACHE_TTL.as_millis() as i64,
+        };
+        let ttl = Duration::from_millis(fresh_for.clamp(0, GRANT_CACHE_TTL.as_millis() as i64) as u64);
+        if ttl.is_zero() {
+            return;
+        }
+        let cache_key = grant_cache_key(key);
+        let context = SealContext { account: key.account.as_str(), table: "cache", record: &cache_key, field: "grant" };
+        let Ok(plain) = serde_json::to_vec(&CachedGrantRef { version, grant }).map(zeroize::Zeroizing::new) else {
+            return;
+        };
+        match self.store.seal_for_account(key.account, &context, &plain).await {
+            Ok(sealed) => {
+                if let Err(e) = self.cache.set(&cache_key, &sealed, ttl).await {
+                    tracing::warn!(error = %e, "cache unavailable, not caching");
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot seal the grant for the cache"),
         }
     }
 
@@ -43,7 +116,7 @@ impl DataContext {
         provider: &CredentialProvider,
         force: bool,
     ) -> Result<Option<Grant>, DataError> {
-        let Some((version, grant)) = self.read_grant(key).await? else { return Ok(None) };
+        let Some((version, grant)) = self.cached_grant(key).await? else { return Ok(None) };
         if !force && self.fresh(&grant) {
             return Ok(Some(grant));
         }
@@ -131,6 +204,7 @@ impl DataContext {
                 // Stored before anyone gets the new access token.
                 if self.store.replace_user_grant(key, version, &plain).await? {
                     tracing::info!(provider = %provider.name, "grant refreshed");
+                    self.cache_grant(key, version + 1, &updated).await;
                     Ok(Some(updated))
                 } else {
                     // Someone else stored a newer grant first (only possible without the lease).
@@ -145,6 +219,9 @@ impl DataContext {
                     return Ok(Some(newer));
                 }
                 self.store.drop_user_grant(key, version).await?;
+                if let Err(e) = self.cache.delete(&grant_cache_key(key)).await {
+                    tracing::warn!(error = %e, "cache unavailable; the dropped grant expires from it on its own");
+                }
                 tracing::warn!(provider = %provider.name, "refresh token refused; the user must authorize again");
                 Err(DataError::TokenRefreshFailed {
                     code: error,

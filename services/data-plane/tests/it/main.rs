@@ -9,5 +9,6 @@ mod federation;
 mod jwt;
 mod lifecycle;
 mod m2m;
+mod resilience;
 mod support;
 mod vending;

@@ -43,6 +43,9 @@ pub const SERVICES: [&str; 6] = [
     "agentcore.identity.v1.TokenVaultService",
 ];
 
+/// How often readiness checks the database.
+const READINESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Why the control plane stopped.
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -130,7 +133,14 @@ pub async fn run(
         health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
     }
     // On the signal: not ready first, then stop accepting, then a bounded drain.
-    let shutdown = identity_server::Shutdown::start(shutdown, health_reporter, &SERVICES, config.shutdown_delay);
+    let shutdown =
+        identity_server::Shutdown::start(shutdown, health_reporter.clone(), &SERVICES, config.shutdown_delay);
+    // Readiness follows the database: the control plane is useless without it.
+    let probe = store.clone();
+    shutdown.watch_readiness(health_reporter, &SERVICES, READINESS_INTERVAL, move || {
+        let probe = probe.clone();
+        async move { probe.ping().await.is_ok() }
+    });
     let (reflection, reflection_v1alpha) = identity_server::reflection(&SERVICES)?;
     let authenticator = Arc::new(AdminAuthenticator::new(store.clone(), bootstrap));
 

@@ -48,6 +48,49 @@ impl Shutdown {
         Self { draining, stop }
     }
 
+    /// Keeps the health of `services` (and the server) following `check`, polled every
+    /// `interval`: NOT_SERVING while it fails (the database is unreachable, say), SERVING again
+    /// when it passes, until a shutdown begins.
+    pub fn watch_readiness<F, Fut>(
+        &self,
+        reporter: HealthReporter,
+        services: &[&'static str],
+        interval: Duration,
+        check: F,
+    ) where
+        F: Fn() -> Fut + Send + 'static,
+        Fut: Future<Output = bool> + Send,
+    {
+        let this = self.clone();
+        let services = services.to_vec();
+        tokio::spawn(async move {
+            let mut serving = true;
+            loop {
+                tokio::select! {
+                    () = this.stopped() => return,
+                    () = tokio::time::sleep(interval) => {}
+                }
+                let ok = check().await;
+                if this.draining() {
+                    return;
+                }
+                if ok != serving {
+                    serving = ok;
+                    let status = if ok { ServingStatus::Serving } else { ServingStatus::NotServing };
+                    if ok {
+                        tracing::info!("ready again");
+                    } else {
+                        tracing::warn!("not ready: a dependency is unreachable");
+                    }
+                    reporter.set_service_status("", status).await;
+                    for service in &services {
+                        reporter.set_service_status(service, status).await;
+                    }
+                }
+            }
+        });
+    }
+
     /// Whether the signal has come (readiness answers not-ready from then on).
     pub fn draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)

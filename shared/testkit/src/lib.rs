@@ -74,6 +74,17 @@ impl PostgresDb {
     }
 }
 
+impl PostgresDb {
+    /// Drops the database now, cutting every connection to it (an outage, for tests).
+    pub async fn drop_now(&self) {
+        let mut conn = PgConnection::connect(&self.admin_url).await.expect("connect to the admin database");
+        sqlx::query(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name))
+            .execute(&mut conn)
+            .await
+            .expect("drop the test database");
+    }
+}
+
 impl Drop for PostgresDb {
     fn drop(&mut self) {
         let (admin_url, name) = (self.admin_url.clone(), self.name.clone());

@@ -35,3 +35,21 @@ async fn reflection_lists_every_control_plane_service_without_credentials() {
         ]
     );
 }
+
+/// Readiness follows the database: when it goes away, health turns NOT_SERVING.
+#[tokio::test]
+async fn health_turns_not_serving_when_the_database_goes_away() {
+    let Some(server) = Server::postgres(&[]).await else { return };
+    let mut health = tonic_health::pb::health_client::HealthClient::new(server.channel().await);
+    let check = tonic_health::pb::HealthCheckRequest { service: String::new() };
+    let serving = tonic_health::pb::health_check_response::ServingStatus::Serving as i32;
+    assert_eq!(health.check(check.clone()).await.unwrap().into_inner().status, serving);
+    assert!(server.drop_postgres_database().await);
+    for _ in 0..200 {
+        if health.check(check.clone()).await.unwrap().into_inner().status != serving {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("health still SERVING 10 s after the database went away");
+}

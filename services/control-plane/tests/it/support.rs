@@ -183,6 +183,17 @@ impl Server {
         create_admin_token(&storage, &AccountId::parse(account).expect("account"), "test").await.expect("admin token")
     }
 
+    /// Drops the server's Postgres database under it (a database outage); false on SQLite.
+    pub async fn drop_postgres_database(&self) -> bool {
+        match &self._db {
+            Db::Postgres(db) => {
+                db.drop_now().await;
+                true
+            }
+            _ => false,
+        }
+    }
+
     pub fn database_url(&self) -> &str {
         &self.args.storage.database_url
     }

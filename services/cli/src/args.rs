@@ -36,8 +36,8 @@ pub struct GlobalArgs {
     // keeps it out of `Debug`.
     #[arg(long, global = true, env = "AGENTCORE_IDENTITY_TOKEN", hide_env_values = true)]
     pub token: Option<Secret>,
-    /// Data-plane gRPC endpoint, for get-workload-access-token and get-api-key; a bare
-    /// `host:port` means `http://host:port`.
+    /// Data-plane gRPC endpoint, for get-workload-access-token, get-api-key, get-token and
+    /// complete-auth; a bare `host:port` means `http://host:port`.
     #[arg(long, global = true, env = "AGENTCORE_IDENTITY_DATA_ENDPOINT", default_value = DEFAULT_DATA_ENDPOINT)]
     pub data_endpoint: String,
     /// Access key for the data plane, `ACCESS_KEY_ID:SECRET_ACCESS_KEY` (from create-access-key),
@@ -106,6 +106,7 @@ pub enum IdentityCommand {
     /// Show one JWT authorizer.
     GetJwtAuthorizer(NameArg),
     /// List JWT authorizers.
+    #[command(visible_alias = "list-aws-jwt")]
     ListJwtAuthorizers,
     /// Delete a JWT authorizer.
     DeleteJwtAuthorizer(NameArg),
@@ -115,6 +116,14 @@ pub enum IdentityCommand {
     /// Get the API key of an API-key credential provider, as a workload (data plane; needs
     /// --access-key). Mints a workload access token first unless one is given.
     GetApiKey(GetApiKeyArgs),
+    /// Get an OAuth2 access token from an OAuth2 credential provider, as a workload (data plane;
+    /// needs --access-key): client credentials (m2m), or for a user (user-federation), which
+    /// returns an authorization URL the first time. Mints a workload access token first unless
+    /// one is given.
+    GetToken(GetTokenArgs),
+    /// Finish a user-federation authorization started by get-token, once the user has
+    /// authorized at the provider (data plane; needs --access-key).
+    CompleteAuth(CompleteAuthArgs),
     /// List the account's audit events, oldest first; `audit verify` checks their hash chain.
     Audit(AuditArgs),
     /// Show the token vault's master keys: which is current, what each still protects, and
@@ -308,8 +317,8 @@ pub struct AccessKeyIdArg {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("accepted").required(true).multiple(true).args(["audience", "client_id"]))]
 pub struct SetupJwtArgs {
-    /// Name of the JWT authorizer.
-    #[arg(long, default_value = "default")]
+    /// Name of the JWT authorizer (`--gateway-id` is accepted for it).
+    #[arg(long, default_value = "default", visible_alias = "gateway-id")]
     pub name: String,
     /// OIDC discovery URL, ending in `/.well-known/openid-configuration`.
     #[arg(long)]
@@ -386,6 +395,75 @@ pub struct GetApiKeyArgs {
     /// Print only the API key, for `KEY=$(agentcore identity get-api-key …)`.
     #[arg(long)]
     pub value_only: bool,
+}
+
+/// The OAuth2 flow of `get-token`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum TokenFlow {
+    /// Client credentials, for the workload itself (M2M).
+    #[value(name = "m2m", alias = "M2M")]
+    M2m,
+    /// Authorization code on behalf of the workload access token's user (USER_FEDERATION).
+    #[value(name = "user-federation", alias = "user_federation", alias = "USER_FEDERATION")]
+    UserFederation,
+}
+
+/// `get-token`: the provider by name or ARN, the flow, and the workload as a token or as a name
+/// (and user) to mint one for.
+#[derive(Debug, Args)]
+#[command(group = ArgGroup::new("provider").required(true).args(["name", "arn"]))]
+#[command(group = ArgGroup::new("workload").required(true).args(["workload_access_token", "workload_name"]))]
+pub struct GetTokenArgs {
+    /// Name of the OAuth2 credential provider.
+    #[arg(long)]
+    pub name: Option<String>,
+    /// ARN of the OAuth2 credential provider (instead of --name).
+    #[arg(long)]
+    pub arn: Option<String>,
+    /// OAuth2 flow: m2m (client credentials) or user-federation (for the token's user).
+    #[arg(long, value_enum, default_value_t = TokenFlow::M2m)]
+    pub flow: TokenFlow,
+    /// Scopes to request, comma separated; the provider's defaults when absent.
+    #[arg(long, value_delimiter = ',')]
+    pub scopes: Vec<String>,
+    /// Where the user's browser goes after authorizing (user-federation); one of the workload
+    /// identity's return URLs.
+    #[arg(long, value_name = "URL")]
+    pub return_url: Option<String>,
+    /// Start a new authorization even if the user already has a usable grant (user-federation).
+    #[arg(long)]
+    pub force_authentication: bool,
+    /// An extra parameter for the provider's authorize request, `key=value` (user-federation);
+    /// repeat for more.
+    #[arg(long = "param", value_name = "KEY=VALUE", value_parser = parse_key_value)]
+    pub params: Vec<(String, String)>,
+    /// A workload access token from get-workload-access-token.
+    #[arg(long, value_name = "WAT")]
+    pub workload_access_token: Option<Secret>,
+    /// Workload identity to mint a workload access token for (instead of --workload-access-token).
+    #[arg(long)]
+    pub workload_name: Option<String>,
+    /// Bind the minted token to this user id (with --workload-name; needed for user-federation).
+    #[arg(long, conflicts_with = "workload_access_token")]
+    pub user_id: Option<String>,
+    /// Print only the access token, for `TOKEN=$(agentcore identity get-token …)`.
+    #[arg(long)]
+    pub value_only: bool,
+}
+
+/// `complete-auth`: the session and the user who started it.
+#[derive(Debug, Args)]
+#[command(group = ArgGroup::new("user").required(true).args(["user_id", "user_token"]))]
+pub struct CompleteAuthArgs {
+    /// Session URI printed by get-token (`urn:ietf:params:oauth:request_uri:…`).
+    #[arg(long, value_name = "URN")]
+    pub session_uri: String,
+    /// The user id the session's workload access token was minted for.
+    #[arg(long)]
+    pub user_id: Option<String>,
+    /// The user JWT the session's workload access token was minted with (instead of --user-id).
+    #[arg(long, value_name = "JWT")]
+    pub user_token: Option<Secret>,
 }
 
 /// Parses `key=value`, splitting at the first `=`; the key must not be empty.

@@ -43,6 +43,17 @@ pub enum CliError {
         /// Events checked, up to and including that one.
         checked: u64,
     },
+    /// `get-token --value-only` got an authorization URL instead of a token.
+    #[error(
+        "authorization required: open {authorization_url} as the user, then run complete-auth --session-uri \
+         {session_uri}"
+    )]
+    AuthorizationRequired {
+        /// The URL to open as the user (sanitised).
+        authorization_url: String,
+        /// The session to complete (sanitised).
+        session_uri: String,
+    },
     /// The result could not be serialised or written.
     #[error("cannot write the output: {0}")]
     Output(String),
@@ -61,6 +72,7 @@ impl CliError {
             CliError::Unreachable { .. }
             | CliError::Rpc(_)
             | CliError::AuditChainBroken { .. }
+            | CliError::AuthorizationRequired { .. }
             | CliError::Output(_) => ExitCode::from(EXIT_FAILURE),
         }
     }

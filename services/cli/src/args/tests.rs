@@ -174,3 +174,55 @@ fn debug_output_never_shows_the_access_key_or_a_token() {
 fn the_command_definition_is_consistent() {
     Cli::command().debug_assert();
 }
+
+#[test]
+fn get_token_takes_exactly_one_provider_and_one_workload() {
+    let ok = parse(&["identity", "get-token", "--name", "p", "--workload-name", "w", "--user-id", "u", "--value-only"]);
+    let Service::Identity(IdentityCommand::GetToken(args)) = ok.unwrap().service else { panic!() };
+    assert_eq!((args.name.as_deref(), args.flow, args.value_only), (Some("p"), TokenFlow::M2m, true));
+
+    for (argv, kind) in [
+        (&["--workload-name", "w"][..], ErrorKind::MissingRequiredArgument),
+        (&["--name", "p"][..], ErrorKind::MissingRequiredArgument),
+        (&["--name", "p", "--arn", "a", "--workload-name", "w"][..], ErrorKind::ArgumentConflict),
+        (&["--name", "p", "--workload-access-token", "t", "--workload-name", "w"][..], ErrorKind::ArgumentConflict),
+        (&["--name", "p", "--workload-access-token", "t", "--user-id", "u"][..], ErrorKind::ArgumentConflict),
+        (&["--name", "p", "--workload-name", "w", "--flow", "obo"][..], ErrorKind::InvalidValue),
+        (&["--name", "p", "--workload-name", "w", "--param", "novalue"][..], ErrorKind::ValueValidation),
+    ] {
+        let argv: Vec<&str> = ["identity", "get-token"].into_iter().chain(argv.iter().copied()).collect();
+        assert_eq!(parse(&argv).unwrap_err().kind(), kind, "{argv:?}");
+    }
+}
+
+#[test]
+fn complete_auth_takes_exactly_one_user() {
+    let ok = parse(&["identity", "complete-auth", "--session-uri", "urn:x", "--user-token", "jwt-value"]).unwrap();
+    assert!(!format!("{ok:?}").contains("jwt-value"));
+    for (argv, kind) in [
+        (&["--session-uri", "urn:x"][..], ErrorKind::MissingRequiredArgument),
+        (&["--user-id", "u"][..], ErrorKind::MissingRequiredArgument),
+        (&["--session-uri", "urn:x", "--user-id", "u", "--user-token", "t"][..], ErrorKind::ArgumentConflict),
+    ] {
+        let argv: Vec<&str> = ["identity", "complete-auth"].into_iter().chain(argv.iter().copied()).collect();
+        assert_eq!(parse(&argv).unwrap_err().kind(), kind, "{argv:?}");
+    }
+}
+
+#[test]
+fn the_seed_names_of_the_jwt_commands_are_accepted() {
+    let cli = parse(&["identity", "list-aws-jwt"]).unwrap();
+    assert!(matches!(cli.service, Service::Identity(IdentityCommand::ListJwtAuthorizers)));
+    let cli = parse(&[
+        "identity",
+        "setup-aws-jwt",
+        "--gateway-id",
+        "gw-1",
+        "--discovery-url",
+        "https://i",
+        "--audience",
+        "a",
+    ]);
+    let Service::Identity(IdentityCommand::SetupAwsJwt(args)) = cli.unwrap().service else { panic!() };
+    assert_eq!(args.name, "gw-1");
+}

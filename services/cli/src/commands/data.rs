@@ -1,4 +1,5 @@
-//! `get-workload-access-token` and `get-api-key`: the data plane, called with an access key.
+//! `get-workload-access-token` and `get-api-key`: the data plane, called with an access key
+//! (`get-token` and `complete-auth`, in `token`, build on the same pieces).
 //!
 //! A workload access token (WAT) is minted for a workload identity, bound to a user when
 //! `--user-id` is given; `get-api-key` mints one itself unless it is handed one. Both print what
@@ -19,7 +20,7 @@ use crate::{
     secret::Secret,
 };
 
-type DataClient = identity_proto::v1::identity_data_service_client::IdentityDataServiceClient<AuthedChannel>;
+pub(super) type DataClient = identity_proto::v1::identity_data_service_client::IdentityDataServiceClient<AuthedChannel>;
 
 /// Which mint call to make.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,20 +86,28 @@ pub fn provider_ref(name: Option<String>, arn: Option<String>) -> Result<Credent
 pub fn plan_api_key(args: GetApiKeyArgs) -> Result<ApiKeyPlan, CliError> {
     let GetApiKeyArgs { name, arn, workload_access_token, workload_name, user_id, value_only: _ } = args;
     let provider = provider_ref(name, arn)?;
-    let wat = match (workload_access_token, workload_name) {
+    let wat = wat_source(workload_access_token, workload_name, user_id)?;
+    Ok(ApiKeyPlan { wat, provider })
+}
+
+/// Where a vending command's workload access token comes from: `--workload-access-token`, or
+/// `--workload-name` (and `--user-id`) to mint one (clap lets exactly one through).
+pub fn wat_source(
+    workload_access_token: Option<Secret>,
+    workload_name: Option<String>,
+    user_id: Option<String>,
+) -> Result<WatSource, CliError> {
+    match (workload_access_token, workload_name) {
         (Some(wat), None) => {
             let wat = wat.expose().trim();
             if wat.is_empty() {
                 return Err(CliError::usage("--workload-access-token is empty"));
             }
-            WatSource::Given(Secret::from(wat.to_owned()))
+            Ok(WatSource::Given(Secret::from(wat.to_owned())))
         }
-        (None, Some(workload_name)) => WatSource::Mint(build_mint_request(workload_name, user_id)?),
-        _ => {
-            return Err(CliError::usage("give a --workload-access-token, or a --workload-name to mint one for"));
-        }
-    };
-    Ok(ApiKeyPlan { wat, provider })
+        (None, Some(workload_name)) => Ok(WatSource::Mint(build_mint_request(workload_name, user_id)?)),
+        _ => Err(CliError::usage("give a --workload-access-token, or a --workload-name to mint one for")),
+    }
 }
 
 /// The `GetApiKeyCredential` request.
@@ -120,17 +129,21 @@ pub fn api_key_record(api_key: &Secret, header_name: &str) -> Record {
 }
 
 /// Just the value and a newline, for `$(…)`; not sanitised, since it must be usable verbatim.
-fn value_line(value: &Secret) -> String {
+pub(super) fn value_line(value: &Secret) -> String {
     format!("{}\n", value.expose())
 }
 
 /// Refuses a blank value (an unset shell variable, say); the service checks the rest.
-fn non_blank(flag: &str, value: String) -> Result<String, CliError> {
+pub(super) fn non_blank(flag: &str, value: String) -> Result<String, CliError> {
     if value.trim().is_empty() { Err(CliError::usage(format!("{flag} is empty"))) } else { Ok(value) }
 }
 
 /// Calls the mint RPC the request is for.
-async fn mint(conn: &DataConnection, client: &mut DataClient, request: MintRequest) -> Result<Minted, CliError> {
+pub(super) async fn mint(
+    conn: &DataConnection,
+    client: &mut DataClient,
+    request: MintRequest,
+) -> Result<Minted, CliError> {
     let (token, expires_in, expires_at) = match request {
         MintRequest::Workload(request) => {
             let reply = client.get_workload_access_token(request).await.map_err(|s| conn.error(s))?.into_inner();

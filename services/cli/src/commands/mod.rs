@@ -7,6 +7,7 @@ mod audit;
 mod data;
 mod jwt;
 mod provider;
+mod token;
 mod vault;
 mod vendor;
 mod workload;
@@ -62,6 +63,8 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         IdentityCommand::DeleteJwtAuthorizer(args) => jwt::delete(&control()?, format, args.name).await,
         IdentityCommand::GetWorkloadAccessToken(args) => data::workload_token(&data()?, format, args).await,
         IdentityCommand::GetApiKey(args) => data::api_key(&data()?, format, args).await,
+        IdentityCommand::GetToken(args) => token::get_token(&data()?, format, args).await,
+        IdentityCommand::CompleteAuth(args) => token::complete_auth(&data()?, format, args).await,
         IdentityCommand::Audit(args) => match args.action {
             Some(AuditAction::Verify) => audit::verify(&control()?, format).await,
             None => audit::list(&control()?, format, args).await,

@@ -13,7 +13,7 @@ const ARN: &str =
 
 /// Runs against the fake as the data plane, with the admin token set and the control plane
 /// unreachable: a data-plane command must use neither.
-async fn run_data(address: SocketAddr, args: &[&str]) -> Run {
+pub async fn run_data(address: SocketAddr, args: &[&str]) -> Run {
     let data_endpoint = address.to_string();
     let control_endpoint = unreachable_endpoint();
     let env = [
@@ -26,7 +26,7 @@ async fn run_data(address: SocketAddr, args: &[&str]) -> Run {
 }
 
 /// Asserts a failed run: nothing on stdout, one `error:` line, this exit code, no secret.
-fn assert_failed(run: &Run, code: i32, line: &str) {
+pub fn assert_failed(run: &Run, code: i32, line: &str) {
     assert_eq!(run.code, Some(code), "{run:?}");
     assert!(run.stdout.is_empty(), "{run:?}");
     assert_eq!(run.stderr, format!("error: {line}\n"), "{run:?}");

@@ -32,7 +32,7 @@ pub const TOKEN: &str = "admin-token";
 /// The access-key secret the fake hands out.
 pub const KEY_SECRET: &str = "fake-secret-access-key";
 
-pub use data::{ACCESS_KEY, API_KEY};
+pub use data::{ACCESS_KEY, API_KEY, OAUTH2_TOKEN, SESSION_URI};
 
 /// Requests the fake received, for assertions.
 #[derive(Debug, Default)]
@@ -42,8 +42,13 @@ pub struct Seen {
     /// `authorization` of each data-plane call, in order.
     pub data_auth: Vec<String>,
     /// Each data-plane call, in order: `mint <workload>`, `mint <workload> for <user>`,
-    /// `api-key <provider> with <wat>`.
+    /// `api-key <provider> with <wat>`, `token <provider> <flow> with <wat>`,
+    /// `complete <session> for <user>`.
     pub data_calls: Vec<String>,
+    /// The full `GetResourceOauth2AccessToken` requests, in order.
+    pub token_requests: Vec<identity_proto::v1::GetResourceOauth2AccessTokenRequest>,
+    /// Users whose user-federation session was completed: they get tokens from then on.
+    pub authorized_users: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -10,4 +10,5 @@ mod data;
 mod fake;
 mod offline;
 mod online;
+mod token;
 mod vault;

@@ -61,8 +61,11 @@ async fn help_lists_the_subcommands_and_hides_the_token() {
     assert!(run.stdout.contains("AGENTCORE_IDENTITY_TOKEN"), "{}", run.stdout);
     assert!(!run.stdout.contains("very-secret-admin-token"), "{}", run.stdout);
     assert!(!run.stdout.contains("very-secret-access-key"), "{}", run.stdout);
-    // No bare `get-token` command (`get-token-vault` is another one).
-    assert!(!run.stdout.split_whitespace().any(|word| word == "get-token"), "{}", run.stdout);
+    // `get-token` is a command of its own, not just the start of `get-token-vault`.
+    for command in ["get-token", "complete-auth"] {
+        assert!(run.stdout.split_whitespace().any(|word| word == command), "{command} missing from:\n{}", run.stdout);
+    }
+    assert!(run.stdout.contains("list-aws-jwt"), "{}", run.stdout);
 
     let run = agentcore(&["identity", "get-api-key", "--help"], &env).await;
     for flag in ["--name", "--arn", "--workload-access-token", "--workload-name", "--user-id", "--value-only"] {

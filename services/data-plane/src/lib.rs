@@ -1,11 +1,12 @@
 //! The data plane: credential vending over gRPC (`IdentityDataService`), plus an HTTP listener
-//! for the OAuth2 endpoints, JWKS, health and metrics. It reads the store the control plane
-//! writes and never migrates it.
+//! for the OAuth2 authorize and callback endpoints, the JWKS and health. It reads the store the
+//! control plane writes and never migrates it.
 //!
-//! This build vends workload access tokens (also for user JWTs, validated by the account's JWT
-//! authorizers), API keys and M2M tokens, and validates tokens; the other OAuth2 RPCs answer
-//! `UNIMPLEMENTED` until they land.
+//! It vends workload access tokens (for a workload, a user id, or a user JWT validated by the
+//! account's JWT authorizers), API keys, M2M tokens and users' tokens (the service-hosted and
+//! app-hosted 3-legged flows, with refresh); token exchange answers `UNIMPLEMENTED` until it lands.
 
+mod app_hosted;
 mod auth;
 pub mod config;
 mod error;

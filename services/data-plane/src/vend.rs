@@ -405,18 +405,77 @@ impl IdentityDataService for IdentityData {
         Ok(Response::new(pb::CompleteResourceTokenAuthResponse {}))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn get_authorization_url(
         &self,
-        _request: Request<pb::GetAuthorizationUrlRequest>,
+        request: Request<pb::GetAuthorizationUrlRequest>,
     ) -> Result<Response<pb::GetAuthorizationUrlResponse>, Status> {
-        Err(DataError::Unimplemented("GetAuthorizationUrl").into())
+        use pb::get_authorization_url_request::CredentialProvider as P;
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let claims = self.workload(&caller, &request.workload_identity_token).await?;
+        let provider = request.credential_provider.map(|p| match p {
+            P::ResourceCredentialProviderName(name) => ProviderRef::ResourceCredentialProviderName(name),
+            P::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
+        });
+        let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
+        let start = self
+            .0
+            .app_authorization_url(
+                &claims,
+                crate::app_hosted::AuthorizationUrlRequest {
+                    provider_name: &name,
+                    redirect_uri: &request.redirect_uri,
+                    scopes: &request.scopes,
+                    state: &request.state,
+                    custom_parameters: request.custom_parameters.into_iter().collect(),
+                },
+            )
+            .await?;
+        tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "app-hosted authorization started");
+        Ok(Response::new(pb::GetAuthorizationUrlResponse {
+            authorization_url: start.authorization_url,
+            state: start.state,
+            session_uri: start.session_uri,
+            session_expires_at: Some(timestamp(start.session_expires_at)),
+        }))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn complete_authorization(
         &self,
-        _request: Request<pb::CompleteAuthorizationRequest>,
+        request: Request<pb::CompleteAuthorizationRequest>,
     ) -> Result<Response<pb::CompleteAuthorizationResponse>, Status> {
-        Err(DataError::Unimplemented("CompleteAuthorization").into())
+        use pb::complete_authorization_request::CredentialProvider as P;
+        let caller = caller(&request)?;
+        let request = request.into_inner();
+        let claims = self.workload(&caller, &request.workload_identity_token).await?;
+        let provider = request.credential_provider.map(|p| match p {
+            P::ResourceCredentialProviderName(name) => ProviderRef::ResourceCredentialProviderName(name),
+            P::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
+        });
+        let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
+        let vended = self
+            .0
+            .app_complete_authorization(
+                &claims,
+                crate::app_hosted::CompleteAuthorizationRequest {
+                    provider_name: &name,
+                    code: &request.code,
+                    redirect_uri: &request.redirect_uri,
+                    state: &request.state,
+                },
+            )
+            .await?;
+        tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "app-hosted authorization completed");
+        let now = self.0.clock.now_millis();
+        Ok(Response::new(pb::CompleteAuthorizationResponse {
+            access_token: vended.access_token.expose().to_owned(),
+            token_type: vended.token_type,
+            expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
+            expires_at: vended.expires_at.map(timestamp),
+            scopes: vended.scopes,
+        }))
     }
 
     #[tracing::instrument(skip_all)]

@@ -159,9 +159,21 @@ impl Store {
         .bind(state_hash)
         .bind(self.now())
         .execute(&self.pool)
-        .await?
+        .await
+        // The state hash is unique: a state already given to another session is refused.
+        .map_err(|e| StoreError::conflict_on_unique(e, "OAuth state", session_id))?
         .rows_affected();
         Ok(done == 1)
+    }
+
+    /// The session holding `state_hash` at `provider_id`, read only (the state is not used up).
+    pub async fn oauth_session_by_state(&self, state_hash: &str, provider_id: &str) -> Result<Option<OauthSession>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM {SESSIONS} WHERE state_hash = $1 AND provider_id = $2"))
+            .bind(state_hash)
+            .bind(provider_id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode).transpose()
     }
 
     /// REDIRECTED → EXCHANGING for the session holding `state_hash` at `provider_id`: the state

@@ -5,6 +5,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod app_hosted;
 mod federation;
 mod jwt;
 mod lifecycle;

@@ -330,3 +330,25 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
     results.extend(joined);
     results
 }
+
+/// A provider that is down when a grant needs refreshing: TokenRefreshFailed with the cause,
+/// and the stored grant untouched (the next attempt can still refresh it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_against_a_provider_that_is_down_leaves_the_grant_alone() {
+    let Some(w) = world_with(Some(120), &["--token-refresh-margin", "117"], 0).await else { return };
+    let alice = authorized_alice(&w).await;
+    user_token_via(&w.plane, &w.key, &alice).await.unwrap();
+    let World { idp, plane, key, db, others: _ } = w;
+    drop(idp);
+    tokio::time::sleep(std::time::Duration::from_millis(3_300)).await;
+
+    let err = user_token_via(&plane, &key, &alice).await.unwrap_err();
+    let (code, reason, metadata) = error_of(&err);
+    assert_eq!((code, reason.as_str()), (Code::Unavailable, "TokenRefreshFailed"));
+    assert_eq!(metadata.get("provider_error").map(String::as_str), Some("provider_unreachable"));
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&db.url).await.unwrap();
+    let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oauth_grants").fetch_all(&pool).await.unwrap();
+    assert_eq!(versions, [1], "the grant is still there, unchanged");
+}

@@ -7,6 +7,7 @@ mod access_keys;
 mod accounts;
 mod audit;
 mod authorizers;
+mod federation;
 mod providers;
 mod signing_keys;
 mod support;
@@ -57,6 +58,8 @@ conformance!(
     providers::quotas_are_per_type,
     authorizers::authorizer_round_trip,
     access_keys::lifecycle,
+    federation::grants_per_user_and_provider_are_capped,
+    federation::grant_versions_fence_refreshes,
     signing_keys::signing_keys_rotate_once_and_stay_sealed,
     audit::mutations_append_exactly_their_events,
     audit::tampering_is_detected,

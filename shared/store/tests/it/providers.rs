@@ -10,7 +10,7 @@ use crate::support::{Harness, account_a, account_b};
 const CLIENT_SECRET: &str = "sf-client-secret-4f9a1c77d2";
 const API_KEY: &str = "ghp_liveApiKey0123456789abcdef";
 
-fn oauth2(name: &str, secret: &str) -> ProviderSpec {
+pub fn oauth2(name: &str, secret: &str) -> ProviderSpec {
     ProviderSpec {
         name: name.to_owned(),
         config: ProviderConfig::Oauth2(Oauth2Config {

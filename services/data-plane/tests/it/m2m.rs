@@ -51,7 +51,10 @@ async fn token(
 
 async fn token_endpoint(expires_in: u64) -> (SocketAddr, Arc<AtomicU64>) {
     let calls = Arc::new(AtomicU64::new(0));
-    let router = Router::new().route("/token", post(token)).with_state(Endpoint { calls: calls.clone(), expires_in });
+    let router = Router::new()
+        .route("/token", post(token))
+        .route("/garbage", post(|| async { "<html>upstream proxy error</html>" }))
+        .with_state(Endpoint { calls: calls.clone(), expires_in });
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
@@ -67,6 +70,10 @@ struct World {
 }
 
 async fn world(expires_in: u64, secret: &str, allow_loopback: bool) -> World {
+    world_at("/token", expires_in, secret, allow_loopback).await
+}
+
+async fn world_at(path: &str, expires_in: u64, secret: &str, allow_loopback: bool) -> World {
     let (addr, calls) = token_endpoint(expires_in).await;
     let db = SqliteDb::create();
     let store = open_store(&db).await;
@@ -82,7 +89,7 @@ async fn world(expires_in: u64, secret: &str, allow_loopback: bool) -> World {
                 metadata: Some(AuthorizationServerMetadata {
                     issuer: format!("http://{addr}"),
                     authorization_endpoint: format!("http://{addr}/authorize"),
-                    token_endpoint: format!("http://{addr}/token"),
+                    token_endpoint: format!("http://{addr}{path}"),
                     ..Default::default()
                 }),
             },
@@ -177,4 +184,14 @@ async fn the_flow_must_be_named() {
     };
     let err = w.plane.client(Some(&w.key)).await.get_resource_oauth2_access_token(request).await.unwrap_err();
     assert_eq!(error_of(&err).1, "ValidationException");
+}
+
+#[tokio::test]
+async fn a_provider_answering_garbage_is_authorization_failed() {
+    let w = world_at("/garbage", 3600, "m2m-secret", true).await;
+    let err = m2m(&w, &[]).await.unwrap_err();
+    let (code, reason, metadata) = error_of(&err);
+    assert_eq!((code, reason.as_str()), (Code::FailedPrecondition, "AuthorizationFailed"));
+    assert_eq!(metadata.get("provider_error").map(String::as_str), Some("invalid_response"));
+    assert!(!err.message().contains("upstream proxy"), "the provider's body is not echoed");
 }

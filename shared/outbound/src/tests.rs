@@ -139,3 +139,24 @@ async fn redirects_oversized_and_failed_responses_are_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("HTTP 500"), "{err}");
 }
+
+#[tokio::test]
+async fn a_slow_provider_times_out_within_the_bound() {
+    // Answers only after 5 s: far past the 300 ms limit.
+    let router = Router::new().route(
+        "/token",
+        axum::routing::post(|| async {
+            tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+            "too late"
+        }),
+    );
+    let addr = serve(router).await;
+    let nets = vec!["127.0.0.0/8".parse().unwrap_or_else(|_| unreachable!())];
+    let limits = Limits { timeout: std::time::Duration::from_millis(300), ..Limits::default() };
+    let client = OutboundClient::new(AddressPolicy::new(nets), limits).unwrap();
+    let url = url::Url::parse(&format!("http://{addr}/token")).unwrap();
+    let err =
+        client.post_form(&url, &[("grant_type", "client_credentials")], Some(("id", "secret"))).await.unwrap_err();
+    assert!(err.to_string().contains("timed out"), "{err}");
+    assert!(!err.to_string().contains("secret"), "{err}");
+}

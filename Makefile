@@ -9,7 +9,7 @@ BUF       := $(BUF_DIR)/node_modules/.bin/buf
 IDP       := $(CACHE_DIR)/idp/node_modules/oidc-provider/package.json
 CARGO     ?= cargo
 
-.PHONY: run build test test-helm lint fmt tools clean-data
+.PHONY: run build test test-helm lint fmt tools clean-data bench
 
 ## run: build, then start both planes on the embedded default (SQLite, in-process cache).
 run: build
@@ -31,6 +31,10 @@ lint: $(BUF)
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 	cd proto && $(BUF) lint && $(BUF) format --diff --exit-code
+
+## bench: the vend-path benchmark against a trivial tonic server (Redis on 127.0.0.1 optional;
+## BENCH_SECONDS sets the measured time per scenario, default 10).
+bench: ; $(CARGO) bench -p identity-data-plane --bench vend
 
 ## fmt: format the Rust code.
 fmt:

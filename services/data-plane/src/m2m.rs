@@ -26,6 +26,13 @@ pub struct Vended {
     pub scopes: Vec<String>,
 }
 
+impl Vended {
+    /// Whole seconds the token has left at `now` (0 for tokens without expiry, as on the wire).
+    pub fn seconds_left(&self, now: i64) -> i64 {
+        self.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default()
+    }
+}
+
 #[derive(Serialize, Deserialize)]
 struct Cached {
     access_token: String,

@@ -69,6 +69,19 @@ pub(crate) fn timestamp(millis: i64) -> prost_types::Timestamp {
 /// A provider named by a request (every request's `credential_provider` oneof has these two).
 type ProviderRef = pb::get_api_key_credential_request::CredentialProvider;
 
+/// The `credential_provider` oneof of any request, as a [`ProviderRef`]: the generated types
+/// differ per request, their two cases do not.
+macro_rules! provider_ref {
+    ($oneof:expr, $request:ident) => {
+        $oneof.map(|provider| match provider {
+            pb::$request::CredentialProvider::ResourceCredentialProviderName(name) => {
+                ProviderRef::ResourceCredentialProviderName(name)
+            }
+            pb::$request::CredentialProvider::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
+        })
+    };
+}
+
 /// The API-key provider a request names, by name or by ARN (of the caller's account).
 fn provider_name(arns: &Arns, account: &AccountId, name: Option<ProviderRef>) -> Result<String, DataError> {
     provider_name_of(&arns.api_key_provider(account, ""), name)
@@ -267,15 +280,10 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::GetResourceOauth2AccessTokenRequest>,
     ) -> Result<Response<pb::GetResourceOauth2AccessTokenResponse>, Status> {
-        use pb::get_resource_oauth2_access_token_request::CredentialProvider as P;
         let caller = caller(&request)?;
         let request = request.into_inner();
         let claims = self.workload(&caller, &request.workload_identity_token).await?;
-        let provider = match request.credential_provider.clone() {
-            Some(P::ResourceCredentialProviderName(name)) => Some(ProviderRef::ResourceCredentialProviderName(name)),
-            Some(P::CredentialProviderArn(arn)) => Some(ProviderRef::CredentialProviderArn(arn)),
-            None => None,
-        };
+        let provider = provider_ref!(request.credential_provider.clone(), get_resource_oauth2_access_token_request);
         let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
         let mut v = Violations::default();
         v.token_list("scopes", &request.scopes, 100, 256);
@@ -287,8 +295,8 @@ impl IdentityDataService for IdentityData {
                 let now = self.0.clock.now_millis();
                 Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
                     access_token: vended.access_token.expose().to_owned(),
+                    expires_in: vended.seconds_left(now),
                     token_type: vended.token_type,
-                    expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
                     expires_at: vended.expires_at.map(timestamp),
                     scopes: vended.scopes,
                     ..Default::default()
@@ -330,8 +338,8 @@ impl IdentityDataService for IdentityData {
                         let now = self.0.clock.now_millis();
                         Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
                             access_token: vended.access_token.expose().to_owned(),
+                            expires_in: vended.seconds_left(now),
                             token_type: vended.token_type,
-                            expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
                             expires_at: vended.expires_at.map(timestamp),
                             scopes: vended.scopes,
                             ..Default::default()
@@ -410,14 +418,10 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::GetAuthorizationUrlRequest>,
     ) -> Result<Response<pb::GetAuthorizationUrlResponse>, Status> {
-        use pb::get_authorization_url_request::CredentialProvider as P;
         let caller = caller(&request)?;
         let request = request.into_inner();
         let claims = self.workload(&caller, &request.workload_identity_token).await?;
-        let provider = request.credential_provider.map(|p| match p {
-            P::ResourceCredentialProviderName(name) => ProviderRef::ResourceCredentialProviderName(name),
-            P::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
-        });
+        let provider = provider_ref!(request.credential_provider, get_authorization_url_request);
         let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
         let start = self
             .0
@@ -446,14 +450,10 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::CompleteAuthorizationRequest>,
     ) -> Result<Response<pb::CompleteAuthorizationResponse>, Status> {
-        use pb::complete_authorization_request::CredentialProvider as P;
         let caller = caller(&request)?;
         let request = request.into_inner();
         let claims = self.workload(&caller, &request.workload_identity_token).await?;
-        let provider = request.credential_provider.map(|p| match p {
-            P::ResourceCredentialProviderName(name) => ProviderRef::ResourceCredentialProviderName(name),
-            P::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
-        });
+        let provider = provider_ref!(request.credential_provider, complete_authorization_request);
         let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
         let vended = self
             .0
@@ -471,8 +471,8 @@ impl IdentityDataService for IdentityData {
         let now = self.0.clock.now_millis();
         Ok(Response::new(pb::CompleteAuthorizationResponse {
             access_token: vended.access_token.expose().to_owned(),
+            expires_in: vended.seconds_left(now),
             token_type: vended.token_type,
-            expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
             expires_at: vended.expires_at.map(timestamp),
             scopes: vended.scopes,
         }))
@@ -483,14 +483,10 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
-        use pb::refresh_token_request::CredentialProvider as P;
         let caller = caller(&request)?;
         let pb::RefreshTokenRequest { workload_identity_token, credential_provider, scopes } = request.into_inner();
         let claims = self.workload(&caller, &workload_identity_token).await?;
-        let provider = credential_provider.map(|p| match p {
-            P::ResourceCredentialProviderName(name) => ProviderRef::ResourceCredentialProviderName(name),
-            P::CredentialProviderArn(arn) => ProviderRef::CredentialProviderArn(arn),
-        });
+        let provider = provider_ref!(credential_provider, refresh_token_request);
         let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
         let Some(user) = claims.uid.as_deref() else {
             let mut v = Violations::default();
@@ -521,8 +517,8 @@ impl IdentityDataService for IdentityData {
         let now = self.0.clock.now_millis();
         Ok(Response::new(pb::RefreshTokenResponse {
             access_token: vended.access_token.expose().to_owned(),
+            expires_in: vended.seconds_left(now),
             token_type: vended.token_type,
-            expires_in: vended.expires_at.map(|at| (at - now).max(0) / 1000).unwrap_or_default(),
             expires_at: vended.expires_at.map(timestamp),
             scopes: vended.scopes,
         }))

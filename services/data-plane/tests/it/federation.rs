@@ -202,6 +202,21 @@ async fn three_legged_flow_with_pkce_and_session_binding() {
     };
     assert_eq!(claims["sub"], "alice", "the IdP issued it for alice");
 
+    // force_authentication starts a new flow although a usable grant exists.
+    let forced = pb::GetResourceOauth2AccessTokenRequest {
+        workload_identity_token: alice.clone(),
+        credential_provider: Some(CredentialProvider::ResourceCredentialProviderName("Idp".to_owned())),
+        scopes: vec!["read".to_owned()],
+        oauth2_flow: pb::Oauth2Flow::UserFederation as i32,
+        resource_oauth2_return_url: RETURN_URL.to_owned(),
+        force_authentication: Some(true),
+        ..Default::default()
+    };
+    let forced =
+        w.plane.client(Some(&w.key)).await.get_resource_oauth2_access_token(forced).await.unwrap().into_inner();
+    assert!(forced.access_token.is_empty() && !forced.authorization_url.is_empty());
+    assert_ne!(forced.session_uri, started.session_uri);
+
     // Bob's WAT, and alice's WAT for another workload, never reach alice's grant.
     let bob = wat(&w, "agent-x", "bob").await;
     assert!(user_token(&w, &bob, RETURN_URL).await.unwrap().access_token.is_empty());

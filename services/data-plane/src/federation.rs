@@ -92,6 +92,24 @@ impl DataContext {
         format!("{}/identities/oauth2/callback/{provider_id}", self.public_base_url)
     }
 
+    /// An active OAuth2 provider's settings (not its secret), remembered for
+    /// [`crate::vend::PROVIDER_CACHE_TTL`]: a user-token vend served from the cache then costs no
+    /// database round trip.
+    pub(crate) async fn oauth2_provider_settings(
+        &self,
+        account: &AccountId,
+        name: &str,
+    ) -> Result<std::sync::Arc<identity_domain::CredentialProvider>, DataError> {
+        let key = (account.clone(), name.to_owned());
+        if let Some(provider) = self.provider_settings.get(&key).await {
+            return Ok(provider);
+        }
+        let (provider, _) = self.oauth2_provider(account, name).await?;
+        let provider = std::sync::Arc::new(provider);
+        self.provider_settings.insert(key, provider.clone()).await;
+        Ok(provider)
+    }
+
     pub(crate) async fn oauth2_provider(
         &self,
         account: &AccountId,
@@ -128,7 +146,7 @@ impl DataContext {
                 description: "USER_FEDERATION needs a workload access token minted for a user".to_owned(),
             }]));
         };
-        let (provider, _) = self.oauth2_provider(&account, request.provider_name).await?;
+        let provider = self.oauth2_provider_settings(&account, request.provider_name).await?;
         let ProviderConfig::Oauth2(config) = &provider.config else {
             return Err(DataError::Internal("provider type".to_owned()));
         };
@@ -166,8 +184,8 @@ impl DataContext {
             workload_id: workload.id,
             workload_name: workload.spec.name,
             user_id: user.to_owned(),
-            provider_id: provider.id,
-            provider_name: provider.name,
+            provider_id: provider.id.clone(),
+            provider_name: provider.name.clone(),
             scopes,
             return_url: request.return_url.to_owned(),
             custom_params: request.custom_parameters,

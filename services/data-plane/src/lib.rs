@@ -110,6 +110,10 @@ pub async fn run(
             identity_authn::ValidatorSettings::default(),
         ),
         public_base_url: config.public_base_url.clone(),
+        provider_settings: moka::future::Cache::builder()
+            .max_capacity(10_000)
+            .time_to_live(vend::PROVIDER_CACHE_TTL)
+            .build(),
         refresh_gates: moka::future::Cache::builder()
             .max_capacity(100_000)
             .time_to_idle(std::time::Duration::from_secs(60))

@@ -24,6 +24,10 @@ use crate::{
 /// cap as `too_large`, this only bounds what is looked at.
 const MAX_USER_TOKEN_CHARS: usize = 64 * 1024;
 
+/// How long a provider's settings are remembered in-process (a change reaches this replica
+/// within this time).
+pub const PROVIDER_CACHE_TTL: Duration = Duration::from_secs(2);
+
 /// How long an API key's ciphertext stays cached before the database is read again.
 pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
@@ -35,6 +39,8 @@ pub struct DataContext {
     pub wat: WatIssuer,
     pub arns: Arns,
     pub tokens: identity_oauth::TokenClient,
+    /// Active OAuth2 providers' settings by (account, name), for [`PROVIDER_CACHE_TTL`].
+    pub provider_settings: moka::future::Cache<(AccountId, String), Arc<identity_domain::CredentialProvider>>,
     /// One lock per grant being refreshed in this process (the single flight).
     pub refresh_gates: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
     /// A user's token is refreshed when it has less than this to live.
@@ -493,7 +499,7 @@ impl IdentityDataService for IdentityData {
             v.add("workload_identity_token", "RefreshToken needs a workload access token minted for a user");
             return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
         };
-        let (provider, _) = self.0.oauth2_provider(&caller.account, &name).await?;
+        let provider = self.0.oauth2_provider_settings(&caller.account, &name).await?;
         let ProviderConfig::Oauth2(config) = &provider.config else {
             return Err(DataError::Internal("provider type".to_owned()).into());
         };

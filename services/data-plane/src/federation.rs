@@ -75,6 +75,14 @@ pub(crate) fn scope_set(scopes: &[String]) -> (Vec<String>, String) {
     (scopes, key)
 }
 
+/// An internal failure behind the browser-facing endpoints: logged with an id, and only the id
+/// goes to the browser (never the cause's text).
+fn opaque(cause: impl std::fmt::Display) -> String {
+    let id = random_token(9).unwrap_or_default();
+    tracing::error!(error_id = %id, error = %cause, "OAuth2 endpoint failed");
+    format!("internal error (id {id})")
+}
+
 /// `url` with `pairs` appended to its query.
 fn with_query(url: &str, pairs: &[(&str, &str)]) -> String {
     match url::Url::parse(url) {
@@ -207,9 +215,8 @@ impl DataContext {
     pub async fn authorize_redirect(&self, request_uri: &str) -> Result<String, String> {
         let unknown = || "unknown, expired or already used authorization request".to_owned();
         let id = request_uri.strip_prefix(SESSION_URN).ok_or_else(unknown)?;
-        let session = self.store.oauth_session(id).await.map_err(|e| e.to_string())?.ok_or_else(unknown)?;
-        let (provider, _) =
-            self.oauth2_provider(&session.account, &session.provider_name).await.map_err(|e| e.to_string())?;
+        let session = self.store.oauth_session(id).await.map_err(opaque)?.ok_or_else(unknown)?;
+        let (provider, _) = self.oauth2_provider(&session.account, &session.provider_name).await.map_err(opaque)?;
         let ProviderConfig::Oauth2(Oauth2Config { vendor, client_id, discovery, .. }) = &provider.config else {
             return Err(unknown());
         };
@@ -217,8 +224,8 @@ impl DataContext {
             return Err("the credential provider changed since the request was made".to_owned());
         }
         let endpoint = discovery.metadata.as_ref().map(|m| m.authorization_endpoint.clone()).unwrap_or_default();
-        let state = random_token(32).map_err(|e| e.to_string())?;
-        if !self.store.redirect_oauth_session(id, &sha256_hex(state.as_bytes())).await.map_err(|e| e.to_string())? {
+        let state = random_token(32).map_err(opaque)?;
+        if !self.store.redirect_oauth_session(id, &sha256_hex(state.as_bytes())).await.map_err(opaque)? {
             return Err(unknown());
         }
         let callback = self.callback_url(&provider.id);
@@ -232,7 +239,7 @@ impl DataContext {
             code_challenge: &session.code_challenge,
             custom: &session.custom_params,
         })
-        .map_err(|e| e.to_string())
+        .map_err(opaque)
     }
 
     /// The callback: exchanges the code (once per state) and returns the app's return URL.
@@ -247,7 +254,7 @@ impl DataContext {
             .store
             .take_oauth_callback(&sha256_hex(state.as_bytes()), provider_id)
             .await
-            .map_err(|e| e.to_string())?
+            .map_err(opaque)?
             .ok_or_else(|| "unknown, expired or already used state".to_owned())?;
         let session_uri = format!("{SESSION_URN}{}", session.session_id);
         let outcome = match (code, error) {
@@ -261,7 +268,7 @@ impl DataContext {
             Ok(grant) => self.store.finish_oauth_callback(&session, Ok(grant)).await,
             Err(code) => self.store.finish_oauth_callback(&session, Err(code)).await,
         };
-        result.map_err(|e| e.to_string())?;
+        result.map_err(opaque)?;
         Ok(match outcome {
             Ok(_) => with_query(&session.return_url, &[("session_uri", &session_uri)]),
             Err(code) => with_query(&session.return_url, &[("session_uri", &session_uri), ("error", &code)]),

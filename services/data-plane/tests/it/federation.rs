@@ -11,7 +11,7 @@ use identity_proto::v1::{
     self as pb, get_resource_oauth2_access_token_request::CredentialProvider, user_identifier::Identifier,
 };
 use identity_testkit::{
-    SqliteDb, free_addr,
+    SqliteDb,
     idp::{IdpClient, IdpConfig, TestIdp},
 };
 use tonic::Code;
@@ -71,7 +71,8 @@ async fn world_with(ttl: Option<u64>, extra: &[&str], replicas: usize) -> Option
     };
     let provider =
         store.create_credential_provider(&a, spec(placeholder, WEB_APP.1), ProviderStatus::Active).await.unwrap();
-    let http: SocketAddr = free_addr();
+    let http_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let http: SocketAddr = http_listener.local_addr().unwrap();
     let callback = format!("http://{http}/identities/oauth2/callback/{}", provider.id);
     let idp = TestIdp::start(IdpConfig {
         clients: vec![IdpClient::web_app(WEB_APP.0, WEB_APP.1, &callback)],
@@ -90,7 +91,7 @@ async fn world_with(ttl: Option<u64>, extra: &[&str], replicas: usize) -> Option
     let public = format!("http://{http}");
     let mut flags = vec!["--outbound-allowed-networks", "127.0.0.0/8", "--public-base-url", &public];
     flags.extend_from_slice(extra);
-    let plane = DataPlane::start_on(config(&db, &flags), http).await;
+    let plane = DataPlane::start_on(config(&db, &flags), http_listener).await;
     let mut others = Vec::new();
     for _ in 0..replicas {
         others.push(DataPlane::start(config(&db, &flags)).await);

@@ -110,15 +110,13 @@ pub struct DataPlane {
 
 impl DataPlane {
     pub async fn start(config: Config) -> Self {
-        Self::start_on(config, "127.0.0.1:0".parse().unwrap()).await
+        Self::start_on(config, TcpListener::bind("127.0.0.1:0").await.unwrap()).await
     }
 
-    /// Starts with the HTTP listener on `http` (so that PUBLIC_BASE_URL can name it).
-    pub async fn start_on(config: Config, http: SocketAddr) -> Self {
-        let listeners = Listeners {
-            grpc: TcpListener::bind("127.0.0.1:0").await.unwrap(),
-            http: TcpListener::bind(http).await.unwrap(),
-        };
+    /// Starts with an HTTP listener bound beforehand (so that PUBLIC_BASE_URL can name its port,
+    /// with no window in which another test could take it).
+    pub async fn start_on(config: Config, http: TcpListener) -> Self {
+        let listeners = Listeners { grpc: TcpListener::bind("127.0.0.1:0").await.unwrap(), http };
         let (grpc, http) = (listeners.grpc.local_addr().unwrap(), listeners.http.local_addr().unwrap());
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(run(config, listeners, async move { drop(stopped.await) }));

@@ -64,6 +64,9 @@ fn help_lists_every_setting() {
                 "PUBLIC_BASE_URL",
                 "IDENTITY_MASTER_KEYS",
                 "OUTBOUND_ALLOWED_NETWORKS",
+                "AUDIT_QUEUE_CAPACITY",
+                "AUDIT_QUEUE_FULL",
+                "AUDIT_FLUSH_INTERVAL_MS",
             ][..],
         ),
     ] {

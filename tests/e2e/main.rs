@@ -6,9 +6,13 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+mod audit_trail;
+mod authorizers;
 mod config_errors;
+mod observability;
 mod python_client;
 mod quickstart;
 mod rolling;
 mod shutdown;
 mod support;
+mod vault_rotation;

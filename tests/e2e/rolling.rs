@@ -123,6 +123,8 @@ async fn rolling_restart_of_two_data_planes_loses_no_request() {
                 ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
                 ("REDIS_URL", redis.clone()),
                 ("REDIS_KEY_PREFIX", prefix.clone()),
+                // The load below is one account's, faster than the default rate limit.
+                ("RATE_LIMIT_PER_SECOND", "0".to_owned()),
                 // Long enough for the balancer below (which polls every 50 ms) to move away.
                 ("SHUTDOWN_DELAY", "1".to_owned()),
             ]);

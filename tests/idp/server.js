@@ -10,6 +10,7 @@
 //   `scope` and `client_id`, so our JWT validator can check tokens from a real token endpoint;
 // - client_credentials on, PKCE required, refresh tokens issued to any client allowed the
 //   refresh_token grant and rotated on use;
+// - RFC 8693 token exchange for clients allowed its grant (see `registerTokenExchange`);
 // - interactions approve themselves: GET /interaction/:uid logs in the account named by the
 //   `user` query parameter (else the request's `login_hint`, else "test-user") and then grants
 //   whatever the client asked, so a plain HTTP client with a cookie jar completes the flow;
@@ -102,7 +103,74 @@ function buildProvider() {
       counters.token[grant] = (counters.token[grant] ?? 0) + 1;
     }
   });
+  registerTokenExchange(provider);
   return { provider, handle: provider.callback() };
+}
+
+// RFC 8693 token exchange, which oidc-provider lacks: for clients allowed the grant. The subject
+// token (and the actor token, if any) must be a live JWT signed by this IdP; a subject naming
+// `may_act` (RFC 8693 §4.4) must come with an actor token of that `sub` (or `client_id`). The
+// issued token is a JWT for the `sub` of the subject, with `act` naming the actor, `aud` the
+// requested audiences (else resources, else the default resource), and the requested scope.
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TOKEN_TYPES = ['urn:ietf:params:oauth:token-type:jwt', 'urn:ietf:params:oauth:token-type:access_token'];
+
+function verifyJwt(token) {
+  const [header, payload, signature] = String(token ?? '').split('.');
+  try {
+    const { kid, alg } = JSON.parse(Buffer.from(header, 'base64url'));
+    const key = keys.find((k) => k.kid === kid);
+    const valid = key && alg === 'RS256'
+      && crypto.verify('sha256', Buffer.from(`${header}.${payload}`), key.privateKey, Buffer.from(signature, 'base64url'));
+    const claims = valid && JSON.parse(Buffer.from(payload, 'base64url'));
+    return claims && claims.iss === issuer && claims.exp > Date.now() / 1000 ? claims : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function registerTokenExchange(provider) {
+  const params = ['subject_token', 'subject_token_type', 'actor_token', 'actor_token_type', 'requested_token_type',
+    'audience', 'resource', 'scope'];
+  provider.registerGrantType(TOKEN_EXCHANGE, async (ctx) => {
+    const p = ctx.oidc.params;
+    const refuse = (error, description) => {
+      ctx.status = 400;
+      ctx.body = { error, error_description: description };
+    };
+    const subject = TOKEN_TYPES.includes(p.subject_token_type) ? verifyJwt(p.subject_token) : undefined;
+    if (!subject) return refuse('invalid_grant', 'subject_token is not a valid token of this issuer');
+    let actor;
+    if (p.actor_token !== undefined) {
+      actor = p.actor_token_type === TOKEN_TYPES[1] ? verifyJwt(p.actor_token) : undefined;
+      if (!actor) return refuse('invalid_grant', 'actor_token is not a valid access token of this issuer');
+    }
+    const actorId = actor && (actor.client_id ?? actor.sub);
+    if (subject.may_act && subject.may_act.sub !== actorId) {
+      return refuse('invalid_grant', 'the actor may not act for the subject');
+    }
+    const list = (value) => [].concat(value ?? []);
+    const audience = list(p.audience).length ? list(p.audience) : list(p.resource);
+    const now = Math.floor(Date.now() / 1000);
+    const claims = {
+      iss: issuer,
+      sub: subject.sub,
+      aud: audience.length ? audience : resource,
+      client_id: ctx.oidc.client.clientId,
+      scope: p.scope ?? '',
+      iat: now,
+      exp: now + accessTokenTtl,
+      jti: crypto.randomBytes(8).toString('hex'),
+      ...(actorId ? { act: { sub: actorId } } : {}),
+    };
+    ctx.body = {
+      access_token: sign({ alg: 'RS256', typ: 'at+jwt', kid: keys[0].kid }, claims),
+      issued_token_type: TOKEN_TYPES[1],
+      token_type: 'Bearer',
+      expires_in: accessTokenTtl,
+      scope: claims.scope,
+    };
+  }, params, ['audience', 'resource']);
 }
 // Rotation builds a new provider with the new key list; grants, sessions and tokens live in
 // oidc-provider's module-level memory store, so they survive the swap.

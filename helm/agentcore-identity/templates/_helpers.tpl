@@ -169,3 +169,13 @@ imagePullSecrets:
 securityContext:
   {{- toYaml .Values.podSecurityContext | nindent 2 }}
 {{- end }}
+
+{{/* Request hardening of a serving plane (config.hardening). */}}
+{{- define "agentcore-identity.hardeningEnv" -}}
+- name: MAX_MESSAGE_BYTES
+  value: {{ .Values.config.hardening.maxMessageBytes | int64 | quote }}
+- name: REQUEST_TIMEOUT
+  value: {{ .Values.config.hardening.requestTimeoutSeconds | int64 | quote }}
+- name: MAX_CONCURRENT_REQUESTS
+  value: {{ .Values.config.hardening.maxConcurrentRequests | int64 | quote }}
+{{- end }}

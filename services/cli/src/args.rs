@@ -87,6 +87,8 @@ pub enum IdentityCommand {
     DeleteCredentialProvider(NameArg),
     /// Create a workload identity for an agent, tool or service.
     CreateWorkloadIdentity(CreateWorkloadArgs),
+    /// Change a workload identity's description or trusted authorizers (other fields are kept).
+    UpdateWorkloadIdentity(UpdateWorkloadArgs),
     /// Show one workload identity.
     GetWorkloadIdentity(NameArg),
     /// List workload identities.
@@ -103,6 +105,8 @@ pub enum IdentityCommand {
     SetupAwsJwt(SetupJwtArgs),
     /// Accept users' JWTs from an Amazon Cognito user pool (creates a JWT authorizer).
     SetupCognito(SetupCognitoArgs),
+    /// Let your own endpoint decide which user tokens are good (creates a custom authorizer).
+    SetupCustomAuthorizer(SetupCustomArgs),
     /// Show one JWT authorizer.
     GetJwtAuthorizer(NameArg),
     /// List JWT authorizers.
@@ -132,6 +136,25 @@ pub enum IdentityCommand {
     /// Re-wrap every data key under the master key ring's current (last) key, online; optionally
     /// rotate the account's data key too, re-encrypting its stored secrets.
     RotateVaultKey(RotateVaultKeyArgs),
+    /// Disconnect a user: delete their OAuth2 grants (of every provider and workload identity,
+    /// or of one), revoking them at the provider where it supports revocation, and drop them
+    /// from every cache; the next vend for the user starts a new authorization.
+    DisconnectUser(DisconnectUserArgs),
+}
+
+/// `disconnect-user`.
+#[derive(Debug, Args)]
+pub struct DisconnectUserArgs {
+    /// The user id bound in workload access tokens (the given user id, or `ISSUER#SUBJECT` for a
+    /// user JWT).
+    #[arg(long)]
+    pub user_id: String,
+    /// Only the grants of this OAuth2 credential provider (name or ARN).
+    #[arg(long)]
+    pub provider: Option<String>,
+    /// Only the grants held for this workload identity.
+    #[arg(long)]
+    pub workload_identity: Option<String>,
 }
 
 /// `rotate-vault-key`.
@@ -209,6 +232,32 @@ pub struct CreateProviderArgs {
     /// A tag, `key=value`; repeat for more.
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub tags: Vec<(String, String)>,
+    /// On-behalf-of token exchange settings (OAuth2 providers).
+    #[command(flatten)]
+    pub token_exchange: TokenExchangeArgs,
+}
+
+/// `create-credential-provider`, OAuth2: on-behalf-of token exchange (RFC 8693) settings.
+#[derive(Debug, Args)]
+pub struct TokenExchangeArgs {
+    /// Support ON_BEHALF_OF_TOKEN_EXCHANGE (RFC 8693) at this provider's token endpoint.
+    #[arg(long)]
+    pub token_exchange: bool,
+    /// subject_token_type of the user's token (default urn:ietf:params:oauth:token-type:jwt).
+    #[arg(long, value_name = "URN", requires = "token_exchange")]
+    pub subject_token_type: Option<String>,
+    /// Audiences requested when get-token names none, comma separated.
+    #[arg(long, value_delimiter = ',', requires = "token_exchange")]
+    pub token_exchange_audiences: Vec<String>,
+    /// Resource indicators requested when get-token names none, comma separated.
+    #[arg(long, value_delimiter = ',', requires = "token_exchange")]
+    pub token_exchange_resources: Vec<String>,
+    /// Send the workload's own M2M token from this provider as the actor_token.
+    #[arg(long, requires = "token_exchange")]
+    pub actor_token_m2m: bool,
+    /// Scopes of that actor token, comma separated (the provider's default scopes when absent).
+    #[arg(long, value_delimiter = ',', requires = "actor_token_m2m")]
+    pub actor_token_scopes: Vec<String>,
 }
 
 /// What a workload identity stands for.
@@ -246,6 +295,28 @@ pub struct CreateWorkloadArgs {
     /// A tag, `key=value`; repeat for more.
     #[arg(long = "tag", value_name = "KEY=VALUE", value_parser = parse_key_value)]
     pub tags: Vec<(String, String)>,
+    /// Authorizers (JWT or custom) whose user tokens this workload accepts, comma separated, in
+    /// the order they are tried; none means the account's JWT authorizers.
+    #[arg(long = "authorizer", value_delimiter = ',')]
+    pub authorizers: Vec<String>,
+}
+
+/// `update-workload-identity`: only what is given changes.
+#[derive(Debug, Args)]
+#[command(group = clap::ArgGroup::new("change").required(true).multiple(true).args(["description", "authorizers", "no_authorizers"]))]
+pub struct UpdateWorkloadArgs {
+    /// Name of the workload identity.
+    #[arg(long)]
+    pub name: String,
+    /// New description.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// Authorizers this workload trusts from now on, comma separated, in the order they are tried.
+    #[arg(long = "authorizer", value_delimiter = ',', conflicts_with = "no_authorizers")]
+    pub authorizers: Option<Vec<String>>,
+    /// Trust the account default again (every JWT authorizer of the account).
+    #[arg(long)]
+    pub no_authorizers: bool,
 }
 
 /// `create-access-key`.
@@ -317,9 +388,13 @@ pub struct AccessKeyIdArg {
 #[derive(Debug, Args)]
 #[command(group = clap::ArgGroup::new("accepted").required(true).multiple(true).args(["audience", "client_id"]))]
 pub struct SetupJwtArgs {
-    /// Name of the JWT authorizer (`--gateway-id` is accepted for it).
-    #[arg(long, default_value = "default", visible_alias = "gateway-id")]
+    /// Name of the JWT authorizer.
+    #[arg(long, default_value = "default")]
     pub name: String,
+    /// Workload identity to attach the authorizer to (the seed's `--gateway-id` is accepted for
+    /// it): from then on that workload accepts only its attached authorizers' tokens.
+    #[arg(long, visible_alias = "gateway-id")]
+    pub workload_identity: Option<String>,
     /// OIDC discovery URL, ending in `/.well-known/openid-configuration`.
     #[arg(long)]
     pub discovery_url: String,
@@ -335,6 +410,32 @@ pub struct SetupJwtArgs {
     /// A claim a token must carry with exactly this value, `claim=value`; repeat for more.
     #[arg(long = "required-claim", value_name = "CLAIM=VALUE", value_parser = parse_key_value)]
     pub required_claims: Vec<(String, String)>,
+    /// Free-form description.
+    #[arg(long)]
+    pub description: Option<String>,
+}
+
+/// `setup-custom-authorizer`.
+#[derive(Debug, Args)]
+pub struct SetupCustomArgs {
+    /// Name of the authorizer.
+    #[arg(long)]
+    pub name: String,
+    /// The endpoint that receives each token (HTTPS POST, JSON); http only to a loopback address.
+    #[arg(long)]
+    pub endpoint_url: String,
+    /// How long to wait for its answer, 100 to 10,000 milliseconds.
+    #[arg(long, default_value_t = 2_000)]
+    pub timeout_ms: i32,
+    /// Header that carries the shared secret to the endpoint.
+    #[arg(long, requires = "secret")]
+    pub secret_header: Option<String>,
+    /// The shared secret (stored encrypted, never shown again).
+    #[arg(long, env = "AGENTCORE_CUSTOM_AUTHORIZER_SECRET", hide_env_values = true, requires = "secret_header")]
+    pub secret: Option<Secret>,
+    /// Workload identity to attach the authorizer to.
+    #[arg(long)]
+    pub workload_identity: Option<String>,
     /// Free-form description.
     #[arg(long)]
     pub description: Option<String>,
@@ -406,6 +507,10 @@ pub enum TokenFlow {
     /// Authorization code on behalf of the workload access token's user (USER_FEDERATION).
     #[value(name = "user-federation", alias = "user_federation", alias = "USER_FEDERATION")]
     UserFederation,
+    /// RFC 8693 token exchange of the user JWT the workload access token was minted from
+    /// (ON_BEHALF_OF_TOKEN_EXCHANGE).
+    #[value(name = "token-exchange", alias = "on-behalf-of-token-exchange", alias = "ON_BEHALF_OF_TOKEN_EXCHANGE")]
+    TokenExchange,
 }
 
 /// `get-token`: the provider by name or ARN, the flow, and the workload as a token or as a name
@@ -420,9 +525,16 @@ pub struct GetTokenArgs {
     /// ARN of the OAuth2 credential provider (instead of --name).
     #[arg(long)]
     pub arn: Option<String>,
-    /// OAuth2 flow: m2m (client credentials) or user-federation (for the token's user).
+    /// OAuth2 flow: m2m (client credentials), user-federation (for the token's user) or
+    /// token-exchange (of the user JWT the token was minted from).
     #[arg(long, value_enum, default_value_t = TokenFlow::M2m)]
     pub flow: TokenFlow,
+    /// Audiences to request (token-exchange), comma separated; the provider's defaults when absent.
+    #[arg(long = "audience", value_delimiter = ',')]
+    pub audiences: Vec<String>,
+    /// RFC 8707 resource indicators to request (token-exchange), comma separated.
+    #[arg(long = "resource", value_delimiter = ',')]
+    pub resources: Vec<String>,
     /// Scopes to request, comma separated; the provider's defaults when absent.
     #[arg(long, value_delimiter = ',')]
     pub scopes: Vec<String>,
@@ -446,6 +558,10 @@ pub struct GetTokenArgs {
     /// Bind the minted token to this user id (with --workload-name; needed for user-federation).
     #[arg(long, conflicts_with = "workload_access_token")]
     pub user_id: Option<String>,
+    /// Mint the workload access token from this user JWT (with --workload-name; needed for
+    /// token-exchange, which exchanges it).
+    #[arg(long, value_name = "JWT", conflicts_with_all = ["workload_access_token", "user_id"])]
+    pub user_token: Option<Secret>,
     /// Print only the access token, for `TOKEN=$(agentcore identity get-token …)`.
     #[arg(long)]
     pub value_only: bool,

@@ -4,7 +4,12 @@
 use std::net::SocketAddr;
 
 use identity_domain::{Quotas, SecretString};
-use identity_server::config::{ConfigError, StorageArgs, StorageConfig, parse_networks};
+use identity_server::{
+    Hardening, HardeningArgs,
+    config::{ConfigError, StorageArgs, StorageConfig, parse_networks},
+};
+
+use crate::admin_jwt::{AdminJwtArgs, AdminJwtConfig};
 
 /// `identity-control-plane [serve]` settings.
 #[derive(clap::Args, Clone, Debug)]
@@ -12,9 +17,19 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
 
+    #[command(flatten)]
+    pub hardening: HardeningArgs,
+
+    #[command(flatten)]
+    pub admin_jwt: AdminJwtArgs,
+
     /// Address of the admin gRPC API.
     #[arg(long, env = "CONTROL_PLANE_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+
+    /// Address of an HTTP listener serving Prometheus metrics at /metrics; unset: none.
+    #[arg(long, env = "CONTROL_PLANE_METRICS_LISTEN")]
+    pub metrics_listen: Option<SocketAddr>,
 
     /// Externally visible base URL of the data plane's HTTP listener; OAuth2 callback URLs are
     /// built on it.
@@ -30,6 +45,15 @@ pub struct ServeArgs {
     /// (link-local addresses are refused always).
     #[arg(long, env = "OUTBOUND_ALLOWED_NETWORKS", default_value = "")]
     pub outbound_allowed_networks: String,
+
+    /// The data planes' Redis (`redis://…`, `rediss://…`), so that DeleteUserTokens removes the
+    /// user's cached grants from it; unset when the data planes use in-process caches.
+    #[arg(long, env = "REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+
+    /// Prefix of the data planes' Redis keys (the same as theirs).
+    #[arg(long, env = "REDIS_KEY_PREFIX", default_value = "agentcore-identity:")]
+    pub redis_key_prefix: String,
 
     /// On SIGTERM, seconds to keep serving while not ready before the listener stops accepting.
     #[arg(long, env = "SHUTDOWN_DELAY", default_value_t = 0)]
@@ -67,18 +91,28 @@ pub struct Config {
     pub storage: StorageConfig,
     /// gRPC address.
     pub listen: SocketAddr,
+    /// Metrics (HTTP) address, if any.
+    pub metrics_listen: Option<SocketAddr>,
     /// Base of callback URLs, without a trailing slash.
     pub public_base_url: String,
     /// Bootstrap admin token, if configured.
     pub bootstrap_admin_token: Option<SecretString>,
     /// Networks discovery may reach although not public.
     pub outbound_allowed_networks: Vec<ipnet::IpNet>,
+    /// The data planes' Redis, when they share one.
+    pub redis_url: Option<String>,
+    /// Prefix of the data planes' Redis keys.
+    pub redis_key_prefix: String,
     /// Per-account limits.
     pub quotas: Quotas,
     /// Not-ready period before the listener stops on SIGTERM.
     pub shutdown_delay: std::time::Duration,
     /// Longest drain of in-flight requests.
     pub shutdown_timeout: std::time::Duration,
+    /// Message sizes, request timeout, concurrency limit.
+    pub hardening: Hardening,
+    /// Admin JWTs from the operators' IdP, when accepted.
+    pub admin_jwt: Option<AdminJwtConfig>,
 }
 
 /// Shortest bootstrap token accepted: it is a bearer credential for the whole default account.
@@ -101,12 +135,20 @@ impl ServeArgs {
             Some(token) => Some(SecretString::new(token.clone())),
             None => None,
         };
+        if let Some(url) = &self.redis_url
+            && !(url.starts_with("redis://") || url.starts_with("rediss://"))
+        {
+            return Err(ConfigError("REDIS_URL must start with redis:// or rediss://".to_owned()));
+        }
         Ok(Config {
             storage,
             listen: self.listen,
+            metrics_listen: self.metrics_listen,
             public_base_url: base.as_str().trim_end_matches('/').to_owned(),
             bootstrap_admin_token,
             outbound_allowed_networks: parse_networks(&self.outbound_allowed_networks)?,
+            redis_url: self.redis_url.clone(),
+            redis_key_prefix: self.redis_key_prefix.clone(),
             quotas: Quotas {
                 oauth2_providers: self.quota_oauth2_providers,
                 api_key_providers: self.quota_api_key_providers,
@@ -116,6 +158,8 @@ impl ServeArgs {
             },
             shutdown_delay: std::time::Duration::from_secs(self.shutdown_delay),
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout),
+            hardening: self.hardening.resolve()?,
+            admin_jwt: self.admin_jwt.resolve()?,
         })
     }
 }

@@ -2,15 +2,18 @@
 //! providers, JWT authorizers and access keys. [`run`] serves it on a bound listener until
 //! `shutdown` resolves; `main.rs` only parses settings and calls it, and tests do the same.
 
+pub mod admin_jwt;
 mod auth;
 pub mod config;
 mod convert;
+mod disconnect;
 mod discovery;
 mod error;
 mod services;
 
 use std::{future::Future, path::Path, sync::Arc};
 
+use identity_authn::{JwtValidator, ValidatorSettings};
 use identity_crypto::{random_token, sha256_hex};
 use identity_domain::{AccountId, Arns};
 use identity_outbound::{AddressPolicy, Limits, OutboundClient};
@@ -28,6 +31,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 pub use config::{Config, ServeArgs};
 
 use crate::{
+    admin_jwt::AdminJwt,
     auth::AdminAuthenticator,
     discovery::Discovery,
     services::{AccessKeys, Audit, Authorizers, Context, Providers, TokenVault, Workloads},
@@ -120,14 +124,34 @@ pub async fn run(
     let outbound = OutboundClient::new(AddressPolicy::new(config.outbound_allowed_networks.clone()), Limits::default())
         .map_err(|e| ConfigError(e.to_string()))?;
     let arns = Arns::new(config.storage.region.clone());
+    // Admin JWTs' discovery documents and JWKS go through the same outbound policy.
+    let admin_jwt = config.admin_jwt.clone().map(|settings| {
+        let validator = JwtValidator::new(outbound.clone(), Arc::new(SystemClock), ValidatorSettings::default());
+        AdminJwt::new(settings, validator)
+    });
+    // DeleteUserTokens deletes cached grants from the data planes' Redis, when they share one.
+    let redis = match &config.redis_url {
+        Some(url) => Some(
+            identity_cache::RedisCache::connect(url, &config.redis_key_prefix)
+                .await
+                .map_err(|e| ConfigError(format!("REDIS_URL: {e}")))?,
+        ),
+        None => None,
+    };
+    let disconnect = disconnect::Disconnect::new(outbound.clone(), redis);
     let discovery = Discovery::new(store.acting_as(AuditContext::system("discovery", arns.clone())), outbound);
     let resumed = discovery.resume().await?;
     if resumed > 0 {
         tracing::info!(resumed, "resumed unfinished provider discoveries");
     }
 
-    let ctx =
-        Arc::new(Context { store: store.clone(), arns, public_base_url: config.public_base_url.clone(), discovery });
+    let ctx = Arc::new(Context {
+        store: store.clone(),
+        arns,
+        public_base_url: config.public_base_url.clone(),
+        discovery,
+        disconnect,
+    });
     let (health_reporter, health) = tonic_health::server::health_reporter();
     for service in SERVICES {
         health_reporter.set_service_status(service, tonic_health::ServingStatus::Serving).await;
@@ -142,27 +166,54 @@ pub async fn run(
         async move { probe.ping().await.is_ok() }
     });
     let (reflection, reflection_v1alpha) = identity_server::reflection(&SERVICES)?;
-    let authenticator = Arc::new(AdminAuthenticator::new(store.clone(), bootstrap));
+    let authenticator = Arc::new(AdminAuthenticator::new(store.clone(), bootstrap, admin_jwt));
 
     tracing::info!(address = %listener.local_addr().map(|a| a.to_string()).unwrap_or_default(), backend = config.storage.backend.name(), "control plane listening");
+    let hardening = &config.hardening;
     let server = tonic::transport::Server::builder()
+        // Tracing and metrics outermost: shed and unauthenticated calls are traced and counted too.
+        .layer(identity_server::ObserveLayer)
+        // Load shedding outside authentication: an excess request costs no credential check.
+        .layer(hardening.admission())
         // Authentication wraps every service: a principal is in the extensions before any handler
         // runs, and health and reflection pass through unauthenticated.
         .layer(AuthLayer::new(authenticator))
+        // The request timeout inside authentication: it bounds the handler's work.
+        .layer(hardening.deadline())
         .add_service(health)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
-        .add_service(WorkloadIdentityServiceServer::new(Workloads(ctx.clone())))
-        .add_service(CredentialProviderServiceServer::new(Providers(ctx.clone())))
-        .add_service(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone())))
-        .add_service(AccessKeyServiceServer::new(AccessKeys(ctx.clone())))
-        .add_service(AuditServiceServer::new(Audit(ctx.clone())))
-        .add_service(TokenVaultServiceServer::new(TokenVault(ctx)))
+        .add_service(hardening.limit(WorkloadIdentityServiceServer::new(Workloads(ctx.clone()))))
+        .add_service(hardening.limit(CredentialProviderServiceServer::new(Providers(ctx.clone()))))
+        .add_service(hardening.limit(JwtAuthorizerServiceServer::new(Authorizers(ctx.clone()))))
+        .add_service(hardening.limit(AccessKeyServiceServer::new(AccessKeys(ctx.clone()))))
+        .add_service(hardening.limit(AuditServiceServer::new(Audit(ctx.clone()))))
+        .add_service(hardening.limit(TokenVaultServiceServer::new(TokenVault(ctx))))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown.stopped());
+    let metrics = serve_metrics(config.metrics_listen, shutdown.stopped()).await?;
     if let Some(served) = shutdown.bounded(server, config.shutdown_timeout).await {
         served?;
     }
+    metrics.abort();
     store.close().await;
     tracing::info!("control plane stopped");
     Ok(())
+}
+
+/// Serves `/metrics` on `address` (CONTROL_PLANE_METRICS_LISTEN), if set, until `stopped`.
+async fn serve_metrics(
+    address: Option<std::net::SocketAddr>,
+    stopped: impl Future<Output = ()> + Send + 'static,
+) -> Result<tokio::task::JoinHandle<()>, RunError> {
+    let Some(address) = address else { return Ok(tokio::spawn(async {})) };
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| ConfigError(format!("cannot listen on {address} (CONTROL_PLANE_METRICS_LISTEN): {e}")))?;
+    tracing::info!(%address, "serving metrics");
+    Ok(tokio::spawn(async move {
+        let served = axum::serve(listener, identity_server::metrics_router()).with_graceful_shutdown(stopped).await;
+        if let Err(e) = served {
+            tracing::warn!(error = %e, "metrics listener failed");
+        }
+    }))
 }

@@ -11,7 +11,7 @@ use identity_telemetry::LogArgs;
 /// The identity service's control plane: workload identities, credential providers, JWT
 /// authorizers and access keys, over gRPC.
 #[derive(Parser)]
-#[command(name = "identity-control-plane", version, args_conflicts_with_subcommands = true)]
+#[command(name = "identity-control-plane", version, args_conflicts_with_subcommands = true, after_help = identity_telemetry::TRACING_HELP)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -25,8 +25,9 @@ struct Cli {
 enum Command {
     /// Serve the admin gRPC API (the default).
     Serve {
+        // Boxed: the serving settings are many, the other commands' few.
         #[command(flatten)]
-        serve: ServeArgs,
+        serve: Box<ServeArgs>,
         #[command(flatten)]
         log: LogArgs,
     },
@@ -55,13 +56,16 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let outcome = match cli.command.unwrap_or(Command::Serve { serve: cli.serve, log: cli.log }) {
+    let outcome = match cli.command.unwrap_or(Command::Serve { serve: Box::new(cli.serve), log: cli.log }) {
         Command::Serve { serve, log } => {
-            identity_telemetry::init(&log);
-            serve_until_signal(serve).await
+            let telemetry = identity_telemetry::init(&log, "identity-control-plane");
+            let outcome = serve_until_signal(*serve).await;
+            // Spans still buffered are exported before the process exits.
+            telemetry.shutdown().await;
+            outcome
         }
         Command::Migrate { storage, log } => {
-            identity_telemetry::init(&log);
+            let _telemetry = identity_telemetry::init(&log, "identity-control-plane");
             match storage.resolve() {
                 Ok(config) => {
                     migrate(&config).await.map(|()| tracing::info!("migrations applied")).map_err(|e| e.to_string())
@@ -70,7 +74,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::CreateAdminToken { account, name, storage, log } => {
-            identity_telemetry::init(&log);
+            let _telemetry = identity_telemetry::init(&log, "identity-control-plane");
             match (AccountId::parse(&account), storage.resolve()) {
                 (Ok(account), Ok(config)) => create_admin_token(&config, &account, &name)
                     .await

@@ -144,7 +144,8 @@ struct Cli {
 
 fn config(db: &SqliteDb, extra: &[&str]) -> Config {
     let mut argv = vec!["identity-data-plane", "--database-url", &db.url, "--master-keys", MASTER_KEYS];
-    argv.extend_from_slice(&["--outbound-allowed-networks", "127.0.0.0/8"]);
+    // The benchmark measures the vend path, not the per-account rate limit.
+    argv.extend_from_slice(&["--outbound-allowed-networks", "127.0.0.0/8", "--rate-limit-per-second", "0"]);
     argv.extend_from_slice(extra);
     Cli::parse_from(argv).serve.resolve().unwrap()
 }
@@ -211,6 +212,7 @@ async fn prepare() -> Prepared {
         attributes: WorkloadAttributes::default(),
         allowed_return_urls: vec![],
         tags: Default::default(),
+        authorizers: vec![],
     };
     store.create_workload_identity(&account, workload).await.unwrap();
     let api_key = ProviderSpec {
@@ -239,6 +241,7 @@ async fn prepare() -> Prepared {
             },
             tenant: String::new(),
             default_scopes: vec!["backend:read".to_owned()],
+            token_exchange: None,
         }),
         secret: SecretString::new("bench-secret".to_owned()),
         tags: Default::default(),

@@ -1,7 +1,9 @@
 //! Who may call the data plane: holders of an account access key, presented as
 //! `authorization: Bearer ACCESS_KEY_ID:SECRET_ACCESS_KEY`. Results are cached for a moment by
 //! the hash of the presented credential (the secret itself is never kept), so a hot caller pays
-//! no database round trip; a deleted key stops working within that moment.
+//! no database round trip. A key deleted on the control plane stops working as soon as this
+//! replica has polled its account's new config generation (see generations.rs), and within
+//! [`CREDENTIAL_CACHE_TTL`] in any case.
 
 use std::{sync::Arc, time::Duration};
 
@@ -11,6 +13,8 @@ use identity_domain::AccountId;
 use identity_server::{AuthError, Authenticator};
 use identity_store::Store;
 use moka::future::Cache;
+
+use crate::generations::Generations;
 
 /// How long a checked credential (valid or not) is remembered.
 pub const CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(2);
@@ -37,13 +41,19 @@ impl CallerPrincipal {
 #[derive(Debug)]
 pub struct AccessKeyAuthenticator {
     store: Store,
-    checked: Cache<String, Option<CallerPrincipal>>,
+    /// Outcomes by credential hash, with the generation epoch seen before the database was read.
+    checked: Cache<String, (i64, Option<CallerPrincipal>)>,
+    generations: Arc<Generations>,
 }
 
 impl AccessKeyAuthenticator {
     /// Authenticates against `store`.
-    pub fn new(store: Store) -> Self {
-        Self { store, checked: Cache::builder().max_capacity(100_000).time_to_live(CREDENTIAL_CACHE_TTL).build() }
+    pub fn new(store: Store, generations: Arc<Generations>) -> Self {
+        Self {
+            store,
+            checked: Cache::builder().max_capacity(100_000).time_to_live(CREDENTIAL_CACHE_TTL).build(),
+            generations,
+        }
     }
 }
 
@@ -53,14 +63,22 @@ impl Authenticator for AccessKeyAuthenticator {
     fn authenticate(&self, token: String) -> BoxFuture<'static, Result<CallerPrincipal, AuthError>> {
         let store = self.store.clone();
         let checked = self.checked.clone();
+        let generations = self.generations.clone();
         Box::pin(async move {
             let Some((id, secret)) = token.split_once(':') else {
                 return Err(AuthError::Unauthenticated("expected Bearer ACCESS_KEY_ID:SECRET_ACCESS_KEY"));
             };
             let fingerprint = sha256_hex(token.as_bytes());
-            if let Some(known) = checked.get(&fingerprint).await {
-                return known.ok_or(AuthError::Unauthenticated("invalid access key"));
+            match checked.get(&fingerprint).await {
+                // Valid until its account's config generation rises above what was seen before
+                // the key was read (a deleted key, among other changes).
+                Some((seen, Some(principal))) if generations.config(&principal.account) <= seen => {
+                    return Ok(principal);
+                }
+                Some((_, None)) => return Err(AuthError::Unauthenticated("invalid access key")),
+                _ => {}
             }
+            let seen = generations.epoch();
             let found = store.find_access_key(id).await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
             let principal =
                 found.filter(|(_, hash)| *hash == sha256_hex(secret.as_bytes())).map(|(key, _)| CallerPrincipal {
@@ -68,7 +86,7 @@ impl Authenticator for AccessKeyAuthenticator {
                     access_key_id: key.access_key_id,
                     allowed_workloads: key.allowed_workload_names.into(),
                 });
-            checked.insert(fingerprint, principal.clone()).await;
+            checked.insert(fingerprint, (seen, principal.clone())).await;
             principal.ok_or(AuthError::Unauthenticated("invalid access key"))
         })
     }

@@ -3,13 +3,25 @@
 
 use std::net::SocketAddr;
 
-use identity_server::config::{ConfigError, StorageArgs, StorageConfig, parse_networks};
+use identity_server::{
+    Hardening, HardeningArgs,
+    config::{ConfigError, StorageArgs, StorageConfig, parse_networks},
+};
 
 /// `identity-data-plane` settings.
 #[derive(clap::Args, Clone, Debug)]
 pub struct ServeArgs {
     #[command(flatten)]
     pub storage: StorageArgs,
+
+    #[command(flatten)]
+    pub hardening: HardeningArgs,
+
+    /// Calls per second each account may make to IdentityDataService, across all replicas when
+    /// REDIS_URL is set (else per process); more are refused with RESOURCE_EXHAUSTED
+    /// (ThrottlingException) and a retry delay. 0: no limit.
+    #[arg(long, env = "RATE_LIMIT_PER_SECOND", default_value_t = 100)]
+    pub rate_limit_per_second: u32,
 
     /// Address of the vending gRPC API.
     #[arg(long, env = "DATA_PLANE_LISTEN", default_value = "127.0.0.1:50052")]
@@ -56,6 +68,20 @@ pub struct ServeArgs {
     /// How often each account's token-signing key rotates, in seconds (at least 300).
     #[arg(long, env = "SIGNING_KEY_ROTATION", default_value_t = 86_400)]
     pub signing_key_rotation: u64,
+
+    /// Most audit events held in memory while they wait for the database (about 1 KB each):
+    /// what a database outage can absorb before AUDIT_QUEUE_FULL applies.
+    #[arg(long, env = "AUDIT_QUEUE_CAPACITY", default_value_t = 50_000)]
+    pub audit_queue_capacity: usize,
+
+    /// When the audit queue is full: `fail` refuses calls with UNAVAILABLE, so nothing is vended
+    /// unaudited; `drop` serves them and drops their audit events (counted and logged).
+    #[arg(long, env = "AUDIT_QUEUE_FULL", default_value = "fail")]
+    pub audit_queue_full: String,
+
+    /// Milliseconds an audit event waits for others to be written with it (10 to 1000).
+    #[arg(long, env = "AUDIT_FLUSH_INTERVAL_MS", default_value_t = 200)]
+    pub audit_flush_interval_ms: u64,
 }
 
 /// Validated data-plane settings.
@@ -79,12 +105,18 @@ pub struct Config {
     pub workload_access_token_ttl: std::time::Duration,
     /// Signing key rotation period.
     pub signing_key_rotation: std::time::Duration,
+    /// The audit queue of vends' events.
+    pub audit: AuditSettings,
     /// Refresh users' tokens with less than this to live.
     pub token_refresh_margin: std::time::Duration,
     /// Not-ready period before the listeners stop on SIGTERM.
     pub shutdown_delay: std::time::Duration,
     /// Longest drain of in-flight requests.
     pub shutdown_timeout: std::time::Duration,
+    /// Message sizes, request timeout, concurrency limit.
+    pub hardening: Hardening,
+    /// Calls per account per second; 0: no limit.
+    pub rate_limit_per_second: u32,
 }
 
 impl ServeArgs {
@@ -104,6 +136,17 @@ impl ServeArgs {
         if self.signing_key_rotation < 300 {
             return Err(ConfigError("SIGNING_KEY_ROTATION must be at least 300 seconds".to_owned()));
         }
+        if !(1..=10_000_000).contains(&self.audit_queue_capacity) {
+            return Err(ConfigError("AUDIT_QUEUE_CAPACITY must be between 1 and 10000000 events".to_owned()));
+        }
+        let when_full = match self.audit_queue_full.as_str() {
+            "fail" => WhenAuditQueueFull::Fail,
+            "drop" => WhenAuditQueueFull::Drop,
+            other => return Err(ConfigError(format!("AUDIT_QUEUE_FULL must be `fail` or `drop`, not `{other}`"))),
+        };
+        if !(10..=1000).contains(&self.audit_flush_interval_ms) {
+            return Err(ConfigError("AUDIT_FLUSH_INTERVAL_MS must be between 10 and 1000".to_owned()));
+        }
         if let Some(url) = &self.redis_url
             && !(url.starts_with("redis://") || url.starts_with("rediss://"))
         {
@@ -119,9 +162,36 @@ impl ServeArgs {
             redis_key_prefix: self.redis_key_prefix.clone(),
             workload_access_token_ttl: std::time::Duration::from_secs(self.workload_access_token_ttl),
             signing_key_rotation: std::time::Duration::from_secs(self.signing_key_rotation),
+            audit: AuditSettings {
+                capacity: self.audit_queue_capacity,
+                when_full,
+                flush_interval: std::time::Duration::from_millis(self.audit_flush_interval_ms),
+            },
             token_refresh_margin: std::time::Duration::from_secs(self.token_refresh_margin),
             shutdown_delay: std::time::Duration::from_secs(self.shutdown_delay),
             shutdown_timeout: std::time::Duration::from_secs(self.shutdown_timeout),
+            hardening: self.hardening.resolve()?,
+            rate_limit_per_second: self.rate_limit_per_second,
         })
     }
+}
+
+/// The audit queue: calls' events wait in it for the database.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Most events held (queued, being written, or reserved by calls running).
+    pub capacity: usize,
+    /// What a call meets when there is no room for its events.
+    pub when_full: WhenAuditQueueFull,
+    /// How long an event waits for others to be written with it.
+    pub flush_interval: std::time::Duration,
+}
+
+/// What happens to a call when the audit queue is full.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WhenAuditQueueFull {
+    /// Refuse it (`UNAVAILABLE`): nothing is vended unaudited.
+    Fail,
+    /// Serve it and drop its events.
+    Drop,
 }

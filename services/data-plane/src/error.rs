@@ -44,8 +44,12 @@ pub enum DataError {
         /// The validator's reason: `discovery_failed` or `jwks_unavailable`.
         check: &'static str,
     },
-    /// The account has no JWT authorizer, so no user JWT can be accepted.
-    #[error("the account has no JWT authorizer; create one to accept user tokens")]
+    /// No authorizer applies: the workload names none and the account has no JWT authorizer
+    /// (custom authorizers apply only where attached), so no user token can be accepted.
+    #[error(
+        "no authorizer applies: the account has no JWT authorizer (custom authorizers apply only to workloads \
+         attached to them); create or attach one to accept user tokens"
+    )]
     NoJwtAuthorizer,
     /// No such credential provider of the right type in the caller's account.
     #[error("{0}")]

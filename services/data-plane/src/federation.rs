@@ -108,7 +108,9 @@ impl DataContext {
         account: &AccountId,
         name: &str,
     ) -> Result<std::sync::Arc<identity_domain::CredentialProvider>, DataError> {
-        let key = (account.clone(), name.to_owned());
+        // Taken before the database is read: settings read before a change are filed under
+        // the generation they belong to.
+        let key = (account.clone(), self.generations.config(account), name.to_owned());
         if let Some(provider) = self.provider_settings.get(&key).await {
             return Ok(provider);
         }

@@ -1,5 +1,5 @@
-//! The HTTP listener: liveness, readiness and the JWKS of workload access tokens; the OAuth2
-//! endpoints and metrics join it later.
+//! The HTTP listener: liveness, readiness, the JWKS of workload access tokens, the OAuth2
+//! authorize and callback endpoints, and Prometheus metrics (`/metrics`).
 
 use std::sync::Arc;
 
@@ -24,6 +24,9 @@ pub fn router(ctx: Arc<DataContext>, shutdown: Shutdown) -> Router {
         .route("/.well-known/jwks.json", get(jwks))
         .route("/identities/oauth2/authorize", get(authorize))
         .route("/identities/oauth2/callback/{provider_id}", get(callback))
+        .merge(identity_server::metrics_router())
+        // A span and a count per request, on the matched routes only (their patterns are the labels).
+        .route_layer(axum::middleware::from_fn(identity_server::observe::trace_http))
         .with_state(HttpState { ctx, shutdown })
 }
 

@@ -1,19 +1,28 @@
-//! User JWTs: validated by the account's JWT authorizers with the one [`JwtValidator`], for
-//! `GetWorkloadAccessTokenForJwt` (the user a WAT binds) and `ValidateToken` (the claims).
+//! User tokens: validated by the authorizers a workload trusts, for
+//! `GetWorkloadAccessTokenForJwt` (the user a WAT binds), `CompleteResourceTokenAuth` with a
+//! user token, and `ValidateToken` (the claims). A JWT authorizer checks the token with the one
+//! [`JwtValidator`](identity_authn::JwtValidator); a custom authorizer asks the operator's
+//! endpoint (`custom.rs`).
 //!
-//! Authorizers are read from the store on every call for now; caching them (briefly, like access
-//! keys) is a later step. Issuer keys are cached by the validator itself.
+//! Which authorizers, in order: the one named (ValidateToken's `authorizer_name`); else the
+//! workload's attached authorizers, in the order it lists them; else, when the workload names
+//! none (or there is no workload), the account default: every JWT authorizer of the account in
+//! name order. Custom authorizers are never part of the default: an operator's endpoint sees
+//! only tokens presented for workloads attached to it (or for ValidateToken naming it).
 //!
-//! Which authorizers: the one named, or else every authorizer of the account, tried in name
-//! order until one accepts. Attaching authorizers to workload identities (so that a workload
-//! accepts only its own) is a later issue; until then a workload accepts whatever the account's
-//! authorizers accept.
+//! Authorizers are read from the store on every call; issuer keys are cached by the validator
+//! and custom answers by [`CustomAuthorizers`](crate::custom::CustomAuthorizers).
 
 use identity_authn::{AuthorizerPolicy, JwtError, ValidatedToken};
-use identity_domain::{AccountId, JwtAuthorizer, PageRequest};
+use identity_domain::{AccountId, JwtAuthorizer, PageRequest, WorkloadIdentity};
 use serde_json::{Map, Value};
 
-use crate::{error::DataError, vend::DataContext};
+use crate::{
+    custom::{Asker, CustomError},
+    error::DataError,
+    federation::SESSION_URN,
+    vend::DataContext,
+};
 
 /// Authorizers read per store round trip.
 const AUTHORIZER_PAGE: u32 = 100;
@@ -26,8 +35,23 @@ pub const MAX_JWT_USER_ID_BYTES: usize = 1024;
 pub struct Accepted {
     /// The authorizer's name.
     pub authorizer: String,
-    /// What the validator read out of the token.
+    /// The user id a WAT binds: [`jwt_user_id`] or [`custom_user_id`].
+    pub user: String,
+    /// What the validator (or the custom authorizer's answer) says about the token.
     pub token: ValidatedToken,
+}
+
+/// The user id a WAT binds for a token a custom authorizer allowed: `custom:{authorizer}#{sub}`.
+///
+/// It cannot collide with a JWT user's `{iss}#{sub}`: an issuer the validator accepts is an
+/// `https://` or `http://` URL, never `custom:…`; and the authorizer's name (no `#` in it) keeps
+/// two custom authorizers' users apart, as each vouches only for its own.
+pub fn custom_user_id(authorizer: &str, subject: &str) -> String {
+    format!("custom:{authorizer}#{subject}")
+}
+
+fn custom_refused(error: &CustomError) -> DataError {
+    DataError::UserTokenRefused { check: error.check(), message: error.to_string() }
 }
 
 /// The user id a WAT binds for a user JWT: `{iss}#{sub}`.
@@ -95,52 +119,114 @@ impl DataContext {
         }
     }
 
-    /// Validates a user JWT against the authorizer `name`, or else against each of the
-    /// account's authorizers in name order until one accepts it.
+    /// The authorizers to try, in order (see the module's documentation).
+    async fn trusted_authorizers(
+        &self,
+        account: &AccountId,
+        workload: Option<&WorkloadIdentity>,
+        name: Option<&str>,
+    ) -> Result<Vec<JwtAuthorizer>, DataError> {
+        if let Some(name) = name {
+            return Ok(vec![self.store.get_jwt_authorizer(account, name).await?]);
+        }
+        match workload.map(|w| &w.spec.authorizers).filter(|names| !names.is_empty()) {
+            Some(names) => {
+                let mut attached = Vec::with_capacity(names.len());
+                for name in names {
+                    attached.push(self.store.get_jwt_authorizer(account, name).await?);
+                }
+                Ok(attached)
+            }
+            None => Ok(self.jwt_authorizers(account).await?.into_iter().filter(|a| !a.spec.is_custom()).collect()),
+        }
+    }
+
+    /// Validates a user token for `workload` (when there is one): against the authorizer `name`,
+    /// or else the workload's authorizers, or else the account default, in order until one
+    /// accepts it.
     ///
     /// When none accepts it, the error is the most telling failure (the last of the most
-    /// specific kind, see [`specificity`]) as `UserTokenRefused` with the validator's reason as
-    /// its check; or `IdpUnavailable` when an authorizer's IdP could not be reached and no
-    /// other authorizer's keys recognized the token. The token itself is never in an error.
-    pub async fn validate_user_jwt(
+    /// specific kind, see [`specificity`]; a custom authorizer's answer counts as a claim check)
+    /// as `UserTokenRefused` with the reason as its check; or `IdpUnavailable` when a JWT
+    /// authorizer's IdP could not be reached and no other authorizer recognized the token. The
+    /// token itself is never in an error.
+    pub async fn validate_user_token(
         &self,
         account: &AccountId,
         token: &str,
+        workload: Option<&WorkloadIdentity>,
         name: Option<&str>,
     ) -> Result<Accepted, DataError> {
-        let authorizers = match name {
-            Some(name) => vec![self.store.get_jwt_authorizer(account, name).await?],
-            None => self.jwt_authorizers(account).await?,
-        };
+        let authorizers = self.trusted_authorizers(account, workload, name).await?;
         if authorizers.is_empty() {
             return Err(DataError::NoJwtAuthorizer);
         }
-        let mut best: Option<JwtError> = None;
+        // A token that is no JWT may still be one a custom authorizer knows.
+        let any_custom = authorizers.iter().any(|a| a.spec.is_custom());
+        let asker = Asker { account, workload: workload.map(|w| w.spec.name.as_str()) };
+        let mut best: Option<(u8, DataError)> = None;
+        let mut consider = |rank: u8, error: DataError| {
+            if best.as_ref().is_none_or(|(r, _)| rank >= *r) {
+                best = Some((rank, error));
+            }
+        };
         let mut unavailable: Option<(String, JwtError)> = None;
         for authorizer in authorizers {
+            if authorizer.spec.is_custom() {
+                match self.custom.decide(asker, &authorizer, &self.store, token, self.clock.now_millis()).await {
+                    Ok(allowed) => {
+                        let user = custom_user_id(&authorizer.spec.name, &allowed.subject);
+                        return Ok(Accepted { authorizer: authorizer.spec.name, user, token: allowed.to_validated() });
+                    }
+                    Err(CustomError::Store(e)) => return Err(e.into()),
+                    Err(error) => {
+                        tracing::info!(account = %account, authorizer = %authorizer.spec.name, check = error.check(), "custom authorizer did not accept a token");
+                        consider(3, custom_refused(&error));
+                    }
+                }
+                continue;
+            }
             let policy = AuthorizerPolicy::from(&authorizer.spec);
             match self.jwt.validate(token, &policy).await {
-                Ok(token) => return Ok(Accepted { authorizer: authorizer.spec.name, token }),
+                Ok(token) => {
+                    let user = jwt_user_id(&token)?;
+                    return Ok(Accepted { authorizer: authorizer.spec.name, user, token });
+                }
                 Err(error) if error.is_unavailable() => {
                     tracing::warn!(account = %account, authorizer = %authorizer.spec.name, reason = error.reason(), %error, "JWT authorizer's identity provider unavailable");
                     unavailable = Some((authorizer.spec.name, error));
                 }
-                Err(error) if structural(&error) => return Err(refused(&error)),
-                Err(error) => {
-                    if best.as_ref().is_none_or(|b| specificity(&error) >= specificity(b)) {
-                        best = Some(error);
-                    }
-                }
+                Err(error) if structural(&error) && !any_custom => return Err(refused(&error)),
+                Err(error) => consider(if structural(&error) { 1 } else { specificity(&error) }, refused(&error)),
             }
         }
-        let best_rank = best.as_ref().map_or(0, specificity);
+        let best_rank = best.as_ref().map_or(0, |(rank, _)| *rank);
         match (best, unavailable) {
-            // Some issuer's keys recognized the token: that is its issuer, and it said no.
-            (Some(error), _) if best_rank >= 2 => Err(refused(&error)),
+            // Some authorizer recognized the token (its issuer's keys, or an endpoint's answer),
+            // and it said no.
+            (Some((_, error)), _) if best_rank >= 2 => Err(error),
             // Otherwise the token may well be from the IdP that could not be asked.
             (_, Some((authorizer, error))) => Err(DataError::IdpUnavailable { authorizer, check: error.reason() }),
-            (Some(error), None) => Err(refused(&error)),
+            (Some((_, error)), None) => Err(error),
             (None, None) => Err(DataError::NoJwtAuthorizer),
+        }
+    }
+
+    /// The workload of the OAuth2 session `session_uri` in `account`, when there is such a
+    /// session (CompleteResourceTokenAuth then reports a missing one itself).
+    pub async fn session_workload(
+        &self,
+        account: &AccountId,
+        session_uri: &str,
+    ) -> Result<Option<WorkloadIdentity>, DataError> {
+        let Some(id) = session_uri.strip_prefix(SESSION_URN) else { return Ok(None) };
+        let Some(session) = self.store.oauth_session(id).await?.filter(|s| &s.account == account) else {
+            return Ok(None);
+        };
+        match self.store.get_workload_identity(account, &session.workload_name).await {
+            Ok(workload) => Ok(Some(workload)),
+            Err(identity_store::StoreError::NotFound { .. }) => Ok(None),
+            Err(e) => Err(e.into()),
         }
     }
 }

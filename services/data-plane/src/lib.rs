@@ -2,18 +2,25 @@
 //! for the OAuth2 authorize and callback endpoints, the JWKS and health. It reads the store the
 //! control plane writes and never migrates it.
 //!
-//! It vends workload access tokens (for a workload, a user id, or a user JWT validated by the
-//! account's JWT authorizers), API keys, M2M tokens and users' tokens (the service-hosted and
-//! app-hosted 3-legged flows, with refresh); token exchange answers `UNIMPLEMENTED` until it lands.
+//! It vends workload access tokens (for a workload, a user id, or a user token validated by the
+//! workload's JWT or custom authorizers), API keys, M2M tokens and users' tokens (the service-hosted and
+//! app-hosted 3-legged flows, with refresh) and, for a WAT minted from a user JWT, downstream tokens
+//! by RFC 8693 token exchange.
 
 mod app_hosted;
+mod audit;
 mod auth;
+mod cache_metrics;
 pub mod config;
+mod custom;
 mod error;
+mod exchange;
 mod federation;
+mod generations;
 mod http;
 mod jwt;
 mod m2m;
+mod rate_limit;
 mod refresh;
 mod vend;
 mod wat;
@@ -77,14 +84,27 @@ pub async fn run(
     let clock: Arc<dyn identity_domain::Clock> = Arc::new(SystemClock);
     let store = config.storage.open(clock.clone(), Default::default()).await?;
     store.check_migrated().await?;
-    let cache: Arc<dyn Cache> = match &config.redis_url {
-        Some(url) => Arc::new(
-            RedisCache::connect(url, &config.redis_key_prefix)
-                .await
-                .map_err(|e| ConfigError(format!("REDIS_URL: {e}")))?,
+    // The in-process cache is kept apart too when it is the cache: only this process can drop
+    // entries from it (see generations.rs).
+    let (cache, local): (Arc<dyn Cache>, Option<MemoryCache>) = match &config.redis_url {
+        Some(url) => (
+            Arc::new(
+                RedisCache::connect(url, &config.redis_key_prefix)
+                    .await
+                    .map_err(|e| ConfigError(format!("REDIS_URL: {e}")))?,
+            ),
+            None,
         ),
-        None => Arc::new(MemoryCache::new(100_000)),
+        None => {
+            let memory = MemoryCache::new(100_000);
+            (Arc::new(memory.clone()), Some(memory))
+        }
     };
+    // Control-plane changes reach the caches through the accounts' generations: known before
+    // the first request, then polled.
+    let generations = Arc::new(generations::Generations::default());
+    generations.poll(&store).await?;
+    let poller = generations.clone().spawn(store.clone(), local);
     let outbound = identity_outbound::OutboundClient::new(
         identity_outbound::AddressPolicy::new(config.outbound_allowed_networks.clone()),
         identity_outbound::Limits::default(),
@@ -99,7 +119,7 @@ pub async fn run(
     );
     let ctx = Arc::new(DataContext {
         store: store.clone(),
-        cache,
+        cache: cache_metrics::counted(cache),
         wat,
         arns: Arns::new(config.storage.region.clone()),
         // User JWTs' discovery documents and JWKS go through the same outbound policy
@@ -114,15 +134,27 @@ pub async fn run(
             .max_capacity(10_000)
             .time_to_live(vend::PROVIDER_CACHE_TTL)
             .build(),
+        live_workloads: moka::future::Cache::builder()
+            .max_capacity(100_000)
+            .time_to_live(vend::WORKLOAD_CACHE_TTL)
+            .build(),
+        generations: generations.clone(),
         refresh_gates: moka::future::Cache::builder()
             .max_capacity(100_000)
             .time_to_idle(std::time::Duration::from_secs(60))
             .build(),
         refresh_margin: config.token_refresh_margin,
+        // Custom authorizers' endpoints too.
+        custom: custom::CustomAuthorizers::new(outbound.clone()),
         tokens: identity_oauth::TokenClient::new(outbound),
         clock,
     });
-    let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone()));
+    let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone(), generations));
+    let rate_limit = rate_limit::RateLimitLayer::new(Arc::new(rate_limit::RateLimiter::new(
+        config.rate_limit_per_second,
+        ctx.cache.clone(),
+        ctx.clock.clone(),
+    )));
 
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
@@ -139,22 +171,42 @@ pub async fn run(
         backend = config.storage.backend.name(),
         "data plane listening"
     );
+    // Every vend, refusal and refresh goes to the audit log through this queue.
+    let audit = audit::AuditLog::start(store.clone(), config.audit);
     let grpc = tonic::transport::Server::builder()
+        // Tracing and metrics outermost: shed, unauthenticated and throttled calls are traced
+        // and counted too.
+        .layer(identity_server::ObserveLayer)
+        // Load shedding outside authentication: an excess request costs no credential check.
+        .layer(config.hardening.admission())
         // Callers are authenticated (access key) before any handler runs; health and
         // reflection pass through.
         .layer(AuthLayer::new(authenticator))
+        // The per-account rate limit needs the authenticated account, and is decided before
+        // any work is done for the call.
+        .layer(rate_limit)
+        // The request timeout inside authentication: it bounds the handler's work.
+        .layer(config.hardening.deadline())
         .add_service(health)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
-        .add_service(IdentityDataServiceServer::new(IdentityData(ctx.clone())))
+        .add_service(
+            config
+                .hardening
+                .limit(IdentityDataServiceServer::new(audit::Audited::new(IdentityData(ctx.clone()), audit.clone()))),
+        )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), shutdown.stopped());
-    let http =
-        axum::serve(listeners.http, http::router(ctx, shutdown.clone())).with_graceful_shutdown(shutdown.stopped());
-    if let Some((grpc, http)) = shutdown.bounded(async { tokio::join!(grpc, http) }, config.shutdown_timeout).await {
+    let http = axum::serve(listeners.http, config.hardening.http(http::router(ctx, shutdown.clone())))
+        .with_graceful_shutdown(shutdown.stopped());
+    let served = shutdown.bounded(async { tokio::join!(grpc, http) }, config.shutdown_timeout).await;
+    // The audit events of the calls served are written before the process exits.
+    audit.close(config.shutdown_timeout).await;
+    poller.abort();
+    store.close().await;
+    if let Some((grpc, http)) = served {
         grpc?;
         http?;
     }
-    store.close().await;
     tracing::info!("data plane stopped");
     Ok(())
 }

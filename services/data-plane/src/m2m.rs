@@ -62,7 +62,10 @@ impl DataContext {
         scopes: &[String],
     ) -> Result<Vended, DataError> {
         let scopes = normalized(scopes);
-        let key = format!("m2m:{account}:{provider_name}:{}", sha256_hex(scopes.join(" ").as_bytes()));
+        // The account's config generation is part of the key: a token fetched before the
+        // provider was changed or deleted is not read again (see generations.rs).
+        let generation = self.generations.config(account);
+        let key = format!("m2m:{account}:{generation}:{provider_name}:{}", sha256_hex(scopes.join(" ").as_bytes()));
         let now = self.clock.now_millis();
         if let Some(hit) = self.cached_m2m(account, &key).await
             && hit.expires_at.is_none_or(|at| at - now > EXPIRY_MARGIN.as_millis() as i64)
@@ -114,7 +117,7 @@ impl DataContext {
         Ok(vended)
     }
 
-    async fn cached_m2m(&self, account: &AccountId, key: &str) -> Option<Vended> {
+    pub(crate) async fn cached_m2m(&self, account: &AccountId, key: &str) -> Option<Vended> {
         let sealed = match self.cache.get(key).await {
             Ok(hit) => hit?,
             Err(e) => {
@@ -132,7 +135,7 @@ impl DataContext {
         })
     }
 
-    async fn cache_m2m(&self, account: &AccountId, key: &str, vended: &Vended, ttl: Duration) {
+    pub(crate) async fn cache_m2m(&self, account: &AccountId, key: &str, vended: &Vended, ttl: Duration) {
         let cached = Cached {
             access_token: vended.access_token.expose().to_owned(),
             token_type: vended.token_type.clone(),

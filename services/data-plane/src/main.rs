@@ -9,7 +9,7 @@ use identity_telemetry::LogArgs;
 
 /// The identity service's data plane: vends workload access tokens, OAuth2 tokens and API keys.
 #[derive(Parser)]
-#[command(name = "identity-data-plane", version)]
+#[command(name = "identity-data-plane", version, after_help = identity_telemetry::TRACING_HELP)]
 struct Cli {
     #[command(flatten)]
     serve: ServeArgs,
@@ -20,8 +20,11 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    identity_telemetry::init(&cli.log);
-    match serve(cli.serve).await {
+    let telemetry = identity_telemetry::init(&cli.log, "identity-data-plane");
+    let outcome = serve(cli.serve).await;
+    // Spans still buffered are exported before the process exits.
+    telemetry.shutdown().await;
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
             eprintln!("identity-data-plane: {message}");

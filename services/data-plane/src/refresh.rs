@@ -30,12 +30,15 @@ struct CachedGrantRef<'a> {
     grant: &'a Grant,
 }
 
+/// Grants are cached without a generation: the control plane deletes a disconnected user's keys
+/// from Redis, and generations.rs drops the in-process ones (see `GrantKey::cache_key`).
 pub(crate) fn grant_cache_key(key: &GrantKey<'_>) -> String {
-    format!(
-        "grant:{}:{}",
-        key.account,
-        sha256_hex(format!("{}|{}|{}|{}", key.workload_id, key.user_id, key.provider_id, key.scopes_key).as_bytes())
-    )
+    key.cache_key()
+}
+
+/// The prefix of the cache keys of `account`'s grants.
+pub(crate) fn grant_cache_prefix(account: &identity_domain::AccountId) -> String {
+    identity_store::grant_cache_prefix(account)
 }
 
 /// How long a refresh may hold the lease before another replica may take over.
@@ -76,11 +79,25 @@ impl DataContext {
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cache unavailable, reading the database"),
         }
+        let seen = self.generations.epoch();
         let found = self.read_grant(key).await?;
         if let Some((version, grant)) = &found {
             self.cache_grant(key, *version, grant).await;
+            self.uncache_if_disconnected(key, seen).await;
         }
         Ok(found)
+    }
+
+    /// After caching a grant read from the database when the generations were at `seen`: if
+    /// grants of the account have been deleted since (a disconnect this replica has polled),
+    /// what was read may be one of them, so it does not stay cached. A disconnect polled only
+    /// later drops it then (in process) or has already deleted it (Redis, twice).
+    async fn uncache_if_disconnected(&self, key: &GrantKey<'_>, seen: i64) {
+        if self.generations.grants(key.account) > seen
+            && let Err(e) = self.cache.delete(&grant_cache_key(key)).await
+        {
+            tracing::warn!(error = %e, "cache unavailable; the entry expires from it on its own");
+        }
     }
 
     /// Caches a grant while it is fresh (at most [`GRANT_CACHE_TTL`]).
@@ -163,6 +180,7 @@ impl DataContext {
                         tracing::warn!(error = %e, "cache unavailable, refreshing without a lease");
                     }
                     let outcome = self.refresh_at_provider(key, version, grant, provider).await;
+                    crate::audit::note_refresh(&provider.name, &outcome);
                     if acquired.is_ok() {
                         let _ = self.cache.release(&lease, &owner).await;
                     }
@@ -202,9 +220,11 @@ impl DataContext {
                     serde_json::to_vec(&updated).map_err(|e| DataError::Internal(e.to_string()))?,
                 );
                 // Stored before anyone gets the new access token.
+                let seen = self.generations.epoch();
                 if self.store.replace_user_grant(key, version, &plain).await? {
                     tracing::info!(provider = %provider.name, "grant refreshed");
                     self.cache_grant(key, version + 1, &updated).await;
+                    self.uncache_if_disconnected(key, seen).await;
                     Ok(Some(updated))
                 } else {
                     // Someone else stored a newer grant first (only possible without the lease).

@@ -16,7 +16,7 @@ use crate::{
     auth::CallerPrincipal,
     error::DataError,
     federation::{Federation, FederationRequest},
-    jwt::{jwt_user_id, to_struct},
+    jwt::to_struct,
     wat::{WatClaims, WatIssuer},
 };
 
@@ -31,6 +31,10 @@ pub const PROVIDER_CACHE_TTL: Duration = Duration::from_secs(2);
 /// How long an API key's ciphertext stays cached before the database is read again.
 pub const API_KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
+/// How long a workload identity's existence is remembered in-process (a deletion reaches this
+/// replica sooner, through the account's config generation, which is part of the key).
+pub const WORKLOAD_CACHE_TTL: Duration = Duration::from_secs(30);
+
 /// What every handler needs.
 #[derive(Debug)]
 pub struct DataContext {
@@ -39,8 +43,15 @@ pub struct DataContext {
     pub wat: WatIssuer,
     pub arns: Arns,
     pub tokens: identity_oauth::TokenClient,
-    /// Active OAuth2 providers' settings by (account, name), for [`PROVIDER_CACHE_TTL`].
-    pub provider_settings: moka::future::Cache<(AccountId, String), Arc<identity_domain::CredentialProvider>>,
+    /// Active OAuth2 providers' settings by (account, config generation, name), for
+    /// [`PROVIDER_CACHE_TTL`].
+    pub provider_settings: moka::future::Cache<(AccountId, i64, String), Arc<identity_domain::CredentialProvider>>,
+    /// Whether a WAT's workload identity (account, config generation, id) still exists, for
+    /// [`WORKLOAD_CACHE_TTL`].
+    pub live_workloads: moka::future::Cache<(AccountId, i64, String), bool>,
+    /// The accounts' cache generations: part of every key cached from providers, workload
+    /// identities and access keys (see generations.rs).
+    pub generations: Arc<crate::generations::Generations>,
     /// One lock per grant being refreshed in this process (the single flight).
     pub refresh_gates: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
     /// A user's token is refreshed when it has less than this to live.
@@ -49,6 +60,8 @@ pub struct DataContext {
     pub public_base_url: String,
     /// Validates user JWTs against the account's JWT authorizers.
     pub jwt: identity_authn::JwtValidator,
+    /// Asks custom authorizers, and remembers their allowed answers briefly.
+    pub custom: crate::custom::CustomAuthorizers,
     pub clock: Arc<dyn identity_domain::Clock>,
 }
 
@@ -65,7 +78,18 @@ struct CachedApiKey {
 }
 
 fn caller<T>(request: &Request<T>) -> Result<CallerPrincipal, DataError> {
-    request.extensions().get::<CallerPrincipal>().cloned().ok_or(DataError::Unauthenticated)
+    let caller = request.extensions().get::<CallerPrincipal>().cloned().ok_or(DataError::Unauthenticated)?;
+    identity_telemetry::request::record_account(caller.account.as_str());
+    Ok(caller)
+}
+
+/// Records the workload identity and the user (hashed, as audit events name users) on the
+/// request's span.
+pub(crate) fn record_workload(account: &AccountId, workload: &str, user: Option<&str>) {
+    identity_telemetry::request::record_workload(workload);
+    if let Some(user) = user {
+        identity_telemetry::request::record_user_hash(&identity_crypto::audit_user_hash(account.as_str(), user));
+    }
 }
 
 pub(crate) fn timestamp(millis: i64) -> prost_types::Timestamp {
@@ -125,6 +149,7 @@ fn provider_name_of(arn_prefix: &str, name: Option<ProviderRef>) -> Result<Strin
         }
     };
     v.finish()?;
+    identity_telemetry::request::record_provider(&name);
     Ok(name)
 }
 
@@ -156,11 +181,16 @@ impl IdentityData {
         if claims.acct != caller.account.as_str() {
             return Err(DataError::AccessDenied("the workload access token belongs to another account".to_owned()));
         }
+        crate::audit::note_workload(&claims.sub, claims.uid.as_deref());
+        record_workload(&caller.account, &claims.sub, claims.uid.as_deref());
         if !caller.may_act_for(&claims.sub) {
             return Err(DataError::AccessDenied(format!(
                 "access key may not act for workload identity '{}'",
                 claims.sub
             )));
+        }
+        if !self.0.workload_exists(&caller.account, &claims.sub, &claims.wid).await? {
+            return Err(DataError::InvalidToken { check: "names a workload identity that no longer exists" });
         }
         Ok(claims)
     }
@@ -168,7 +198,9 @@ impl IdentityData {
     /// The API key of `name`: the cached ciphertext when present, the database otherwise; a
     /// cache that fails is bypassed, never fatal.
     async fn api_key(&self, account: &AccountId, name: &str) -> Result<(SecretString, String), DataError> {
-        let key = format!("apikey:{account}:{name}");
+        // Versioned by the account's config generation: a key rotated or deleted on the control
+        // plane is not read again once this replica has polled (see generations.rs).
+        let key = format!("apikey:{account}:{}:{name}", self.0.generations.config(account));
         let cached = match self.0.cache.get(&key).await {
             Ok(hit) => hit.and_then(|bytes| serde_json::from_slice::<CachedApiKey>(&bytes).ok()),
             Err(e) => {
@@ -232,8 +264,9 @@ impl IdentityDataService for IdentityData {
         }))
     }
 
-    /// The user JWT is validated by the account's JWT authorizers (see `jwt.rs`) after the
-    /// caller's right to the workload is checked; the WAT binds the user `{iss}#{sub}`.
+    /// The user token is validated by the workload's authorizers (see `jwt.rs`) after the
+    /// caller's right to the workload is checked; the WAT binds the user `{iss}#{sub}` (a JWT)
+    /// or `custom:{authorizer}#{sub}` (a custom authorizer's answer).
     // TODO(wat): the WAT should expire no later than the user JWT (as the API promises); that
     // needs `WatIssuer::mint` to take a "not after". For now it lives its usual TTL.
     #[tracing::instrument(skip_all, fields(workload = %request.get_ref().workload_name))]
@@ -248,9 +281,13 @@ impl IdentityDataService for IdentityData {
         v.required("user_token", &user_token, MAX_USER_TOKEN_CHARS);
         v.finish().map_err(DataError::from)?;
         let workload = self.workload_for(&caller, &name).await?;
-        let accepted = self.0.validate_user_jwt(&caller.account, &user_token, None).await?;
-        let user = jwt_user_id(&accepted.token)?;
-        let (token, exp) = self.0.wat.mint(&workload, Some(&user)).await.map_err(DataError::from)?;
+        // Only the workload's authorizers (or the account default) may vouch for its users.
+        let accepted = self.0.validate_user_token(&caller.account, &user_token, Some(&workload), None).await?;
+        let user = accepted.user;
+        // The user's JWT goes into the WAT sealed, for ON_BEHALF_OF_TOKEN_EXCHANGE (see exchange.rs).
+        let sealed = self.0.seal_subject_token(&caller.account, &workload.id, &user, &user_token).await?;
+        let (token, exp) =
+            self.0.wat.mint_with_subject(&workload, Some(&user), Some(sealed)).await.map_err(DataError::from)?;
         tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
         Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {
             workload_access_token: token,
@@ -286,6 +323,8 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::GetResourceOauth2AccessTokenRequest>,
     ) -> Result<Response<pb::GetResourceOauth2AccessTokenResponse>, Status> {
+        let flow = pb::Oauth2Flow::try_from(request.get_ref().oauth2_flow).unwrap_or(pb::Oauth2Flow::Unspecified);
+        identity_telemetry::request::record_flow(flow.as_str_name().trim_start_matches("OAUTH2_FLOW_"));
         let caller = caller(&request)?;
         let request = request.into_inner();
         let claims = self.workload(&caller, &request.workload_identity_token).await?;
@@ -363,7 +402,27 @@ impl IdentityDataService for IdentityData {
                 }
             }
             Ok(pb::Oauth2Flow::OnBehalfOfTokenExchange) => {
-                Err(DataError::Unimplemented("ON_BEHALF_OF_TOKEN_EXCHANGE").into())
+                let mut v = Violations::default();
+                v.token_list("audiences", &request.audiences, 10, 256);
+                v.resource_indicators("resources", &request.resources, 10);
+                v.finish().map_err(DataError::from)?;
+                let exchange = crate::exchange::ExchangeRequest {
+                    provider_name: &name,
+                    scopes: &request.scopes,
+                    audiences: &request.audiences,
+                    resources: &request.resources,
+                };
+                let vended = self.0.exchange_token(&caller.account, &claims, exchange).await?;
+                tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "token exchanged for the user");
+                let now = self.0.clock.now_millis();
+                Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
+                    access_token: vended.access_token.expose().to_owned(),
+                    expires_in: vended.seconds_left(now),
+                    token_type: vended.token_type,
+                    expires_at: vended.expires_at.map(timestamp),
+                    scopes: vended.scopes,
+                    ..Default::default()
+                }))
             }
             Ok(pb::Oauth2Flow::Unspecified) | Err(_) => {
                 let mut v = Violations::default();
@@ -378,6 +437,7 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::GetApiKeyCredentialRequest>,
     ) -> Result<Response<pb::GetApiKeyCredentialResponse>, Status> {
+        identity_telemetry::request::record_flow("API_KEY");
         let caller = caller(&request)?;
         let pb::GetApiKeyCredentialRequest { workload_identity_token, credential_provider } = request.into_inner();
         let claims = self.workload(&caller, &workload_identity_token).await?;
@@ -398,8 +458,9 @@ impl IdentityDataService for IdentityData {
         let user = match user_identifier.and_then(|u| u.identifier) {
             Some(Identifier::UserId(id)) if !id.is_empty() => id,
             Some(Identifier::UserToken(token)) if !token.is_empty() => {
-                let accepted = self.0.validate_user_jwt(&caller.account, &token, None).await?;
-                crate::jwt::jwt_user_id(&accepted.token)?
+                // Checked by the authorizers of the workload that started the flow.
+                let workload = self.0.session_workload(&caller.account, &session_uri).await?;
+                self.0.validate_user_token(&caller.account, &token, workload.as_ref(), None).await?.user
             }
             _ => {
                 let mut v = Violations::default();
@@ -408,6 +469,7 @@ impl IdentityDataService for IdentityData {
             }
         };
         let session = self.0.complete(&caller.account, &session_uri, &user).await?;
+        crate::audit::note_workload(&session.workload_name, Some(&user));
         if !caller.may_act_for(&session.workload_name) {
             return Err(DataError::AccessDenied(format!(
                 "access key may not act for workload identity '{}'",
@@ -456,6 +518,7 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::CompleteAuthorizationRequest>,
     ) -> Result<Response<pb::CompleteAuthorizationResponse>, Status> {
+        identity_telemetry::request::record_flow("USER_FEDERATION");
         let caller = caller(&request)?;
         let request = request.into_inner();
         let claims = self.workload(&caller, &request.workload_identity_token).await?;
@@ -489,6 +552,7 @@ impl IdentityDataService for IdentityData {
         &self,
         request: Request<pb::RefreshTokenRequest>,
     ) -> Result<Response<pb::RefreshTokenResponse>, Status> {
+        identity_telemetry::request::record_flow("USER_FEDERATION");
         let caller = caller(&request)?;
         let pb::RefreshTokenRequest { workload_identity_token, credential_provider, scopes } = request.into_inner();
         let claims = self.workload(&caller, &workload_identity_token).await?;
@@ -530,9 +594,8 @@ impl IdentityDataService for IdentityData {
         }))
     }
 
-    /// Validates against the named authorizer, or else every authorizer of the account. A
-    /// `workload_name` must be one the caller may act for; until authorizers are attached to
-    /// workload identities, it does not narrow the authorizers tried.
+    /// Validates against the named authorizer, or else the workload's authorizers (a
+    /// `workload_name` must be one the caller may act for), or else the account default.
     #[tracing::instrument(skip_all)]
     async fn validate_token(
         &self,
@@ -549,10 +612,12 @@ impl IdentityDataService for IdentityData {
             v.resource_name("authorizer_name", name);
         }
         v.finish().map_err(DataError::from)?;
-        if let Some(name) = &workload_name {
-            self.workload_for(&caller, name).await?;
-        }
-        let accepted = self.0.validate_user_jwt(&caller.account, &token, authorizer_name.as_deref()).await?;
+        let workload = match &workload_name {
+            Some(name) => Some(self.workload_for(&caller, name).await?),
+            None => None,
+        };
+        let accepted =
+            self.0.validate_user_token(&caller.account, &token, workload.as_ref(), authorizer_name.as_deref()).await?;
         tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, authorizer = %accepted.authorizer, "token validated");
         let t = accepted.token;
         Ok(Response::new(pb::ValidateTokenResponse {

@@ -18,8 +18,9 @@ use tokio::sync::RwLock;
 
 /// `aud` of every WAT: only this service accepts them.
 pub const WAT_AUDIENCE: &str = "agentcore-identity:workload";
-/// Largest WAT accepted before parsing.
-const MAX_TOKEN_BYTES: usize = 4096;
+/// Largest WAT accepted before parsing: room for a sealed user JWT of the validator's largest
+/// size (16 KiB), base64 twice over.
+const MAX_TOKEN_BYTES: usize = 32 * 1024;
 /// Clock skew tolerated between replicas.
 const LEEWAY_SECS: i64 = 5;
 
@@ -39,6 +40,10 @@ pub struct WatClaims {
     /// User the workload acts for, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uid: Option<String>,
+    /// The user's JWT this WAT was minted from, sealed with the account's data key (base64url),
+    /// for token exchange; never in clear. See `exchange.rs`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stk: Option<String>,
     /// Issued at (seconds).
     pub iat: i64,
     /// Expires at (seconds).
@@ -146,6 +151,18 @@ impl WatIssuer {
     /// Mints a WAT for `workload`, acting for `user` when given. Returns the token and its
     /// expiry (milliseconds since the epoch).
     pub async fn mint(&self, workload: &WorkloadIdentity, user: Option<&str>) -> Result<(String, i64), WatError> {
+        self.mint_with_subject(workload, user, None).await
+    }
+
+    /// [`Self::mint`], carrying `sealed_subject` (the user's sealed JWT) as the `stk` claim.
+    pub async fn mint_with_subject(
+        &self,
+        workload: &WorkloadIdentity,
+        user: Option<&str>,
+        sealed_subject: Option<String>,
+    ) -> Result<(String, i64), WatError> {
+        crate::audit::note_workload(&workload.spec.name, user);
+        crate::vend::record_workload(&workload.account, &workload.spec.name, user);
         let key = self.signing_key(&workload.account).await?;
         let now = self.clock.now_millis() / 1000;
         let exp = now + self.ttl.as_secs() as i64;
@@ -156,6 +173,7 @@ impl WatIssuer {
             acct: workload.account.to_string(),
             wid: workload.id.clone(),
             uid: user.map(str::to_owned),
+            stk: sealed_subject,
             iat: now,
             exp,
             jti: identity_crypto::random_token(12).map_err(key_error)?,

@@ -33,6 +33,9 @@ impl From<&JwtAuthorizerSpec> for AuthorizerPolicy {
             allowed_clients,
             allowed_scopes,
             required_claims,
+            // A custom authorizer has no JWT settings; the data plane never builds a policy
+            // from one (its endpoint decides instead).
+            custom: _,
         } = spec;
         Self {
             discovery_url: discovery_url.clone(),

@@ -65,7 +65,24 @@ impl std::fmt::Debug for MemoryCache {
 impl MemoryCache {
     /// A cache holding at most `capacity` entries (least recently used go first).
     pub fn new(capacity: u64) -> Self {
-        Self { inner: Moka::builder().max_capacity(capacity).expire_after(PerEntry).build() }
+        Self {
+            inner: Moka::builder()
+                .max_capacity(capacity)
+                .expire_after(PerEntry)
+                .support_invalidation_closures()
+                .build(),
+        }
+    }
+
+    /// Drops every entry whose key starts with `prefix`: for entries whose source was deleted by
+    /// another process, which cannot reach this one's memory (e.g. a user's grants after a
+    /// disconnect). Entries stop being returned at once and are evicted in the background.
+    pub fn invalidate_prefix(&self, prefix: &str) {
+        let prefix = prefix.to_owned();
+        if let Err(e) = self.inner.invalidate_entries_if(move |key, _| key.starts_with(&prefix)) {
+            // Only possible without `support_invalidation_closures`, which `new` sets.
+            tracing::error!(error = %e, "in-process cache: cannot invalidate by prefix");
+        }
     }
 }
 

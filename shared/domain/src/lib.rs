@@ -18,9 +18,11 @@ pub use audit::{AuditEntry, AuditFilter, AuditOutcome, AuditRecord};
 pub use clock::{Clock, ManualClock};
 pub use page::{Page, PageRequest, PageTokenError};
 pub use resources::{
-    AccessKey, ApiKeyConfig, AuthorizationServerMetadata, CredentialProvider, JwtAuthorizer, JwtAuthorizerSpec,
-    NewAccessKey, Oauth2Config, Oauth2Discovery, ProviderConfig, ProviderSpec, ProviderStatus, ProviderType, Quotas,
-    WorkloadAttributes, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType,
+    AccessKey, ActorToken, ApiKeyConfig, AuthorizationServerMetadata, CredentialProvider, CustomAuthorizerConfig,
+    JwtAuthorizer, JwtAuthorizerSpec, MAX_WORKLOAD_AUTHORIZERS, NewAccessKey, Oauth2Config, Oauth2Discovery,
+    ProviderConfig, ProviderSpec, ProviderStatus, ProviderType, Quotas, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN,
+    TOKEN_TYPE_JWT, TokenExchangeConfig, WorkloadAttributes, WorkloadIdentity, WorkloadIdentitySpec,
+    WorkloadIdentityType,
 };
 pub use secret::SecretString;
 pub use validate::{FieldViolation, Violations};

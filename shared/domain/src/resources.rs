@@ -85,7 +85,14 @@ pub struct WorkloadIdentitySpec {
     pub allowed_return_urls: Vec<String>,
     /// Tags.
     pub tags: BTreeMap<String, String>,
+    /// Names of the authorizers (JWT or custom) whose tokens `GetWorkloadAccessTokenForJwt`
+    /// accepts for this workload, tried in this order. Empty: the account default, which is
+    /// every JWT authorizer of the account (custom authorizers only when attached).
+    pub authorizers: Vec<String>,
 }
+
+/// Most authorizers one workload identity may name.
+pub const MAX_WORKLOAD_AUTHORIZERS: usize = 10;
 
 /// A stored workload identity.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -187,6 +194,48 @@ pub struct Oauth2Config {
     pub tenant: String,
     /// Scopes used when a caller names none.
     pub default_scopes: Vec<String>,
+    /// On-behalf-of token exchange (RFC 8693); `None`: not supported by this provider.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_exchange: Option<Box<TokenExchangeConfig>>,
+}
+
+/// RFC 8693 `urn:ietf:params:oauth:token-type:jwt`, the default subject token type.
+pub const TOKEN_TYPE_JWT: &str = "urn:ietf:params:oauth:token-type:jwt";
+/// RFC 8693 `urn:ietf:params:oauth:token-type:access_token`.
+pub const TOKEN_TYPE_ACCESS_TOKEN: &str = "urn:ietf:params:oauth:token-type:access_token";
+/// RFC 8693 `urn:ietf:params:oauth:token-type:id_token`.
+pub const TOKEN_TYPE_ID_TOKEN: &str = "urn:ietf:params:oauth:token-type:id_token";
+
+/// The actor token sent with a token exchange.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ActorToken {
+    /// None.
+    #[default]
+    None,
+    /// The workload's own client-credentials token from the same provider.
+    M2m,
+}
+
+/// How a provider exchanges a user's token for a downstream token (RFC 8693).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenExchangeConfig {
+    /// `subject_token_type` of the user's token (one of the `TOKEN_TYPE_*` URNs).
+    pub subject_token_type: String,
+    /// `requested_token_type`, if any.
+    #[serde(default)]
+    pub requested_token_type: Option<String>,
+    /// Audiences requested when the caller names none.
+    #[serde(default)]
+    pub default_audiences: Vec<String>,
+    /// Resource indicators requested when the caller names none.
+    #[serde(default)]
+    pub default_resources: Vec<String>,
+    /// Actor token sent along.
+    #[serde(default)]
+    pub actor_token: ActorToken,
+    /// Scopes of the actor token; the provider's default scopes when empty.
+    #[serde(default)]
+    pub actor_token_scopes: Vec<String>,
 }
 
 /// Non-secret API-key settings of a provider.
@@ -269,6 +318,37 @@ pub struct JwtAuthorizerSpec {
     pub allowed_scopes: Vec<String>,
     /// Claims a token must carry with exactly these values.
     pub required_claims: BTreeMap<String, String>,
+    /// When set, this is a custom authorizer: the operator's endpoint decides, and the JWT
+    /// settings above (discovery URL, audiences, clients, scopes, claims) are empty.
+    pub custom: Option<CustomAuthorizerConfig>,
+}
+
+/// A custom authorizer's settings: the operator's endpoint that receives a presented token
+/// (HTTP POST, JSON) and answers allow, with the claims to use, or deny.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomAuthorizerConfig {
+    /// `https://…` (or `http://` on a loopback address, for a sidecar).
+    pub endpoint_url: String,
+    /// How long to wait for an answer, in milliseconds; past it the token is refused.
+    pub timeout_ms: u32,
+    /// Header carrying the shared secret (stored sealed, never returned); empty when none.
+    pub secret_header_name: String,
+}
+
+impl CustomAuthorizerConfig {
+    /// Timeout used when a request gives none.
+    pub const DEFAULT_TIMEOUT_MS: u32 = 2_000;
+    /// Shortest timeout allowed.
+    pub const MIN_TIMEOUT_MS: u32 = 100;
+    /// Longest timeout allowed.
+    pub const MAX_TIMEOUT_MS: u32 = 10_000;
+}
+
+impl JwtAuthorizerSpec {
+    /// Whether this is a custom authorizer (its endpoint decides) rather than an OIDC one.
+    pub fn is_custom(&self) -> bool {
+        self.custom.is_some()
+    }
 }
 
 /// A stored JWT authorizer.

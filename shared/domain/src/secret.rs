@@ -42,3 +42,6 @@ impl fmt::Display for SecretString {
         f.write_str("[REDACTED]")
     }
 }
+
+#[cfg(test)]
+mod tests;

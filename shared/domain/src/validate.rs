@@ -190,6 +190,18 @@ impl Violations {
         }
     }
 
+    /// RFC 8707 resource indicators: at most `max_items` absolute URIs of up to 2,048 characters,
+    /// without a fragment.
+    pub fn resource_indicators(&mut self, field: &str, items: &[String], max_items: usize) {
+        self.token_list(field, items, max_items, 2048);
+        for (i, item) in items.iter().enumerate() {
+            let listed = !item.is_empty() && !item.chars().any(|c| c.is_whitespace() || c.is_control());
+            if listed && Url::parse(item).map_or(true, |url| url.fragment().is_some()) {
+                self.add(format!("{field}[{i}]"), "must be an absolute URI without a fragment");
+            }
+        }
+    }
+
     /// A host-like tenant (domain or directory id): 1 to 255 of `[A-Za-z0-9.-]`.
     pub fn tenant(&mut self, field: &str, value: &str) {
         if self.length(field, value, 1, 255) {

@@ -180,6 +180,30 @@ impl Vendor {
             }
         }
     }
+
+    /// The vendor's RFC 7009 revocation endpoint for `tenant`, where it has one that takes a
+    /// refresh token with the client's credentials. `None` for vendors without one (GitHub,
+    /// Slack and Dropbox revoke through their own APIs; Microsoft has no revocation endpoint)
+    /// and for custom providers (whose discovery document may name one).
+    pub fn revocation_endpoint(self, tenant: &str) -> Option<String> {
+        match self {
+            Vendor::GoogleOauth2 => Some("https://oauth2.googleapis.com/revoke".to_owned()),
+            Vendor::SalesforceOauth2 => Some(format!("https://{tenant}/services/oauth2/revoke")),
+            Vendor::OktaOauth2 => Some(format!("https://{tenant}/oauth2/v1/revoke")),
+            Vendor::Auth0Oauth2 => Some(format!("https://{tenant}/oauth/revoke")),
+            Vendor::RedditOauth2 => Some("https://www.reddit.com/api/v1/revoke_token".to_owned()),
+            Vendor::TwitchOauth2 => Some("https://id.twitch.tv/oauth2/revoke".to_owned()),
+            Vendor::LinkedinOauth2 => Some("https://www.linkedin.com/oauth/v2/revoke".to_owned()),
+            Vendor::CustomOauth2
+            | Vendor::GithubOauth2
+            | Vendor::SlackOauth2
+            | Vendor::MicrosoftOauth2
+            | Vendor::SpotifyOauth2
+            | Vendor::ZendeskOauth2
+            | Vendor::AtlassianOauth2
+            | Vendor::DropboxOauth2 => None,
+        }
+    }
 }
 
 impl fmt::Display for Vendor {

@@ -8,13 +8,17 @@
 
 mod profile;
 mod response;
+mod revoke;
 mod token;
 
 use identity_domain::SecretString;
 
 pub use profile::{ClientAuth, ResponseShape, VendorProfile, profile};
 pub use response::parse_token_response;
-pub use token::{AuthorizationRequest, ClientCredentials, TokenClient, authorization_url};
+pub use revoke::TokenTypeHint;
+pub use token::{
+    AuthorizationRequest, ClientCredentials, TOKEN_EXCHANGE_GRANT, TokenClient, TokenExchange, authorization_url,
+};
 
 /// What a token endpoint granted.
 #[derive(Clone, Debug)]

@@ -33,6 +33,9 @@ pub enum OutboundError {
         /// What went wrong.
         reason: String,
     },
+    /// No answer within the call's timeout.
+    #[error("request to {0} timed out")]
+    TimedOut(String),
     /// The response is larger than allowed.
     #[error("response from {0} is larger than allowed")]
     TooLarge(String),
@@ -132,13 +135,18 @@ impl OutboundClient {
     }
 
     /// GETs `url` and parses its JSON body (bounded).
+    #[tracing::instrument(name = "outbound", skip_all, fields(otel.name = "GET", otel.kind = "client", http.request.method = "GET", server.address = url.host_str().unwrap_or_default(), http.response.status_code = tracing::field::Empty))]
     pub async fn get_json<T: serde::de::DeserializeOwned>(&self, url: &url::Url) -> Result<T, OutboundError> {
         self.check_url(url)?;
         let host = url.host_str().unwrap_or_default().to_owned();
         let transport = |e: reqwest::Error| OutboundError::Transport { host: host.clone(), reason: describe(&e) };
-        let response =
-            self.http.get(url.clone()).header("accept", "application/json").send().await.map_err(transport)?;
+        let mut request = self.http.get(url.clone()).header("accept", "application/json");
+        for (name, value) in identity_telemetry::propagation::outbound_headers() {
+            request = request.header(name, value);
+        }
+        let response = request.send().await.map_err(transport)?;
         let status = response.status();
+        tracing::Span::current().record("http.response.status_code", status.as_u16());
         if !status.is_success() {
             return Err(OutboundError::BadResponse(format!("{host} answered HTTP {}", status.as_u16())));
         }
@@ -149,6 +157,8 @@ impl OutboundClient {
     /// POSTs a form (an OAuth2 token request) and returns the bounded response whatever its
     /// status: OAuth2 errors come back as 400 with a JSON body the caller must read.
     /// `basic` authenticates the client with HTTP Basic, its parts form-encoded (RFC 6749 §2.3.1).
+    /// The span (a child of the caller's, its context sent as `traceparent`) names the host only.
+    #[tracing::instrument(name = "outbound", skip_all, fields(otel.name = "POST", otel.kind = "client", http.request.method = "POST", server.address = url.host_str().unwrap_or_default(), http.response.status_code = tracing::field::Empty))]
     pub async fn post_form(
         &self,
         url: &url::Url,
@@ -167,12 +177,50 @@ impl OutboundClient {
             );
             request = request.header("authorization", format!("Basic {credentials}"));
         }
+        for (name, value) in identity_telemetry::propagation::outbound_headers() {
+            request = request.header(name, value);
+        }
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
+        tracing::Span::current().record("http.response.status_code", status);
         let content_type =
             response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
         let body = self.read_bounded(response, &host).await?;
         Ok(RawResponse { status, content_type, body })
+    }
+
+    /// POSTs `body` as JSON with extra `headers` (e.g. a shared secret: never logged) and returns
+    /// the bounded response whatever its status. `timeout` bounds the whole call, reading the
+    /// body included (within the client's own limit); running out of it is [`OutboundError::TimedOut`].
+    pub async fn post_json<T: serde::Serialize + ?Sized>(
+        &self,
+        url: &url::Url,
+        body: &T,
+        headers: &[(&str, &str)],
+        timeout: Duration,
+    ) -> Result<RawResponse, OutboundError> {
+        self.check_url(url)?;
+        let host = url.host_str().unwrap_or_default().to_owned();
+        let call = async {
+            let transport = |e: reqwest::Error| OutboundError::Transport { host: host.clone(), reason: describe(&e) };
+            let mut request = self.http.post(url.clone()).header("accept", "application/json").json(body);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let response = request
+                .send()
+                .await
+                .map_err(|e| if e.is_timeout() { OutboundError::TimedOut(host.clone()) } else { transport(e) })?;
+            let status = response.status().as_u16();
+            let content_type =
+                response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+            let body = self.read_bounded(response, &host).await?;
+            Ok(RawResponse { status, content_type, body })
+        };
+        match tokio::time::timeout(timeout, call).await {
+            Ok(result) => result,
+            Err(_) => Err(OutboundError::TimedOut(host.clone())),
+        }
     }
 
     async fn read_bounded(&self, mut response: reqwest::Response, host: &str) -> Result<Vec<u8>, OutboundError> {

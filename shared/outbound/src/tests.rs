@@ -160,3 +160,39 @@ async fn a_slow_provider_times_out_within_the_bound() {
     assert!(err.to_string().contains("timed out"), "{err}");
     assert!(!err.to_string().contains("secret"), "{err}");
 }
+
+#[tokio::test]
+async fn json_posts_carry_headers_and_time_out_per_call() {
+    let router = Router::new()
+        .route(
+            "/echo",
+            axum::routing::post(|headers: axum::http::HeaderMap, Json(body): Json<serde_json::Value>| async move {
+                let secret = headers.get("x-secret").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+                Json(json!({"got": body, "secret": secret}))
+            }),
+        )
+        .route(
+            "/slow",
+            axum::routing::post(|| async {
+                tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                "too late"
+            }),
+        );
+    let addr = serve(router).await;
+    let client = loopback_allowed();
+    let url = url::Url::parse(&format!("http://{addr}/echo")).unwrap();
+    let timeout = std::time::Duration::from_secs(5);
+    let response = client.post_json(&url, &json!({"token": "t"}), &[("x-secret", "s3")], timeout).await.unwrap();
+    assert_eq!(response.status, 200);
+    let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
+    assert_eq!(body, json!({"got": {"token": "t"}, "secret": "s3"}));
+
+    let slow = url::Url::parse(&format!("http://{addr}/slow")).unwrap();
+    let err = client.post_json(&slow, &json!({}), &[], std::time::Duration::from_millis(200)).await.unwrap_err();
+    assert!(matches!(err, OutboundError::TimedOut(_)), "{err}");
+
+    // The address policy applies as to every other call.
+    let closed = OutboundClient::new(AddressPolicy::default(), Limits::default()).unwrap();
+    let err = closed.post_json(&url, &json!({}), &[], timeout).await.unwrap_err();
+    assert!(matches!(err, OutboundError::Forbidden(_)), "{err}");
+}

@@ -42,6 +42,20 @@ pub fn quota_exceeded(message: impl Into<String>) -> Status {
     with_reason(Code::ResourceExhausted, "ServiceQuotaExceededException", message, HashMap::new())
 }
 
+/// A status with `ErrorInfo { reason }` and `RetryInfo { retry_delay: retry_after }`: the caller
+/// may try again after that delay.
+pub fn retry_later(code: Code, reason: &str, message: impl Into<String>, retry_after: std::time::Duration) -> Status {
+    let mut details = ErrorDetails::with_error_info(reason, ERROR_DOMAIN, HashMap::new());
+    details.set_retry_info(Some(retry_after));
+    Status::with_error_details(code, message, details)
+}
+
+/// `RESOURCE_EXHAUSTED` / `ThrottlingException` with `RetryInfo`: the caller's account sent more
+/// requests than its rate allows; `retry_after` is when its next window opens.
+pub fn throttled(message: impl Into<String>, retry_after: std::time::Duration) -> Status {
+    retry_later(Code::ResourceExhausted, "ThrottlingException", message, retry_after)
+}
+
 /// `UNAUTHENTICATED` / `UnauthorizedException`.
 pub fn unauthenticated(message: impl Into<String>) -> Status {
     with_reason(Code::Unauthenticated, "UnauthorizedException", message, HashMap::new())
@@ -86,6 +100,15 @@ pub fn from_store(error: identity_store::StoreError) -> Status {
     match error {
         StoreError::NotFound { .. } => not_found(error.to_string()),
         StoreError::Conflict { .. } => conflict(error.to_string()),
+        StoreError::InUse { ref used_by, .. } => {
+            let used_by = used_by.join(",");
+            with_reason(
+                Code::FailedPrecondition,
+                "ConflictException",
+                error.to_string(),
+                HashMap::from([("workload_identities".to_owned(), used_by)]),
+            )
+        }
         StoreError::QuotaExceeded { .. } => quota_exceeded(error.to_string()),
         StoreError::Database(sqlx_error) => match sqlx_error {
             // The database is unreachable or saturated: the caller may retry.

@@ -93,6 +93,7 @@ impl Store {
             return Err(StoreError::NotFound { kind: KIND, name: access_key_id.to_owned() });
         }
         self.append_audit(&mut tx, account, access_key_event("DeleteAccessKey", access_key_id)).await?;
+        self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
         tx.commit().await?;
         Ok(())
     }

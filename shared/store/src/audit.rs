@@ -1,7 +1,9 @@
 //! The audit log: every mutation appends its record inside the transaction of the change it
 //! records, so a change and its record commit or roll back together. Records are numbered per
 //! account and hash-chained (`identity_crypto::audit_hash`); the account-row lock taken by
-//! `begin_write` serialises appends, so sequence numbers have no gaps and no duplicates.
+//! `begin_write` serialises appends, so sequence numbers have no gaps and no duplicates. The
+//! data plane's vends are recorded after the fact, in batches ([`Store::append_audit_events`]),
+//! on the same chain and under the same lock.
 //!
 //! [`Store::verify_audit_chain`] finds a record altered in place or deleted from the middle. It
 //! cannot find records cut off the end of the log, nor a log rewritten with recomputed hashes by
@@ -10,7 +12,9 @@
 use std::sync::Arc;
 
 use identity_crypto::{ChainVerifier, VerifyReport, audit_hash};
-use identity_domain::{AccountId, Arns, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, DEFAULT_REGION, Page};
+use identity_domain::{
+    AccountId, Arns, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, DEFAULT_REGION, Page, UnixMillis,
+};
 use sqlx::{Any, Row as _, Transaction, any::AnyRow};
 
 use crate::{
@@ -56,6 +60,31 @@ impl Default for AuditContext {
     }
 }
 
+/// An event recorded after the fact (the data plane queues its vends' events and writes them in
+/// batches): id, time, author and trace are fixed when it happens, so a retried write of the
+/// same batch is recognised, and the log says when the operation happened, not when it was
+/// written.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct QueuedAuditEvent {
+    /// Unique id of the event.
+    pub event_id: String,
+    /// When the operation happened.
+    pub event_time: UnixMillis,
+    /// Who did it (e.g. `access-key:<id>`).
+    pub principal: String,
+    /// OpenTelemetry trace id of the call (empty when not traced).
+    pub trace_id: String,
+    /// What happened.
+    pub entry: AuditEntry,
+}
+
+impl QueuedAuditEvent {
+    /// An event with a fresh id.
+    pub fn new(event_time: UnixMillis, principal: String, trace_id: String, entry: AuditEntry) -> Result<Self> {
+        Ok(Self { event_id: new_id("ev-")?, event_time, principal, trace_id, entry })
+    }
+}
+
 fn decode(row: &AnyRow) -> Result<AuditRecord> {
     let sequence: i64 = row.try_get("sequence")?;
     let outcome: String = row.try_get("outcome")?;
@@ -88,6 +117,54 @@ fn to_i64(sequence: u64) -> Result<i64> {
     i64::try_from(sequence).map_err(|_| StoreError::Corrupt(format!("audit sequence {sequence}")))
 }
 
+/// The sequence number the next record of `account` takes, and the hash it links to.
+async fn last_link(tx: &mut Transaction<'static, Any>, account: &AccountId) -> Result<(u64, String)> {
+    let last =
+        sqlx::query("SELECT sequence, hash FROM audit_events WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1")
+            .bind(account.as_str())
+            .fetch_optional(&mut **tx)
+            .await?;
+    match last {
+        Some(row) => {
+            let sequence: i64 = row.try_get("sequence")?;
+            let next = u64::try_from(sequence)
+                .ok()
+                .and_then(|s| s.checked_add(1))
+                .ok_or_else(|| StoreError::Corrupt(format!("audit sequence {sequence}")))?;
+            Ok((next, row.try_get("hash")?))
+        }
+        None => Ok((1, String::new())),
+    }
+}
+
+async fn insert(tx: &mut Transaction<'static, Any>, record: &AuditRecord) -> Result<()> {
+    let e = &record.entry;
+    sqlx::query(&format!(
+        "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
+    ))
+    .bind(&record.account_id)
+    .bind(to_i64(record.sequence)?)
+    .bind(&record.event_id)
+    .bind(record.event_time)
+    .bind(&e.event_name)
+    .bind(&record.principal)
+    .bind(&e.access_key_id)
+    .bind(&e.workload_name)
+    .bind(&e.provider_name)
+    .bind(&e.user_hash)
+    .bind(&e.resource_arn)
+    .bind(&e.oauth2_flow)
+    .bind(to_json(&e.scopes)?)
+    .bind(e.outcome.as_str())
+    .bind(&e.error_reason)
+    .bind(&record.trace_id)
+    .bind(&record.previous_hash)
+    .bind(&record.hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
 impl Store {
     /// This store, recording `context` as the author of the changes made through it.
     pub fn acting_as(&self, context: AuditContext) -> Store {
@@ -107,18 +184,10 @@ impl Store {
         account: &AccountId,
         entry: AuditEntry,
     ) -> Result<AuditRecord> {
-        let last =
-            sqlx::query("SELECT sequence, hash FROM audit_events WHERE account_id = $1 ORDER BY sequence DESC LIMIT 1")
-                .bind(account.as_str())
-                .fetch_optional(&mut **tx)
-                .await?;
-        let (sequence, previous_hash) = match last {
-            Some(row) => (row.try_get::<i64, _>("sequence")? + 1, row.try_get::<String, _>("hash")?),
-            None => (1, String::new()),
-        };
+        let (sequence, previous_hash) = last_link(tx, account).await?;
         let mut record = AuditRecord {
             account_id: account.as_str().to_owned(),
-            sequence: u64::try_from(sequence).map_err(|_| StoreError::Corrupt(format!("audit sequence {sequence}")))?,
+            sequence,
             event_id: new_id("ev-")?,
             event_time: self.now(),
             principal: self.audit.principal.clone(),
@@ -128,31 +197,59 @@ impl Store {
             hash: String::new(),
         };
         record.hash = audit_hash(&record);
-        let e = &record.entry;
-        sqlx::query(&format!(
-            "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-        ))
-        .bind(&record.account_id)
-        .bind(sequence)
-        .bind(&record.event_id)
-        .bind(record.event_time)
-        .bind(&e.event_name)
-        .bind(&record.principal)
-        .bind(&e.access_key_id)
-        .bind(&e.workload_name)
-        .bind(&e.provider_name)
-        .bind(&e.user_hash)
-        .bind(&e.resource_arn)
-        .bind(&e.oauth2_flow)
-        .bind(to_json(&e.scopes)?)
-        .bind(e.outcome.as_str())
-        .bind(&e.error_reason)
-        .bind(&record.trace_id)
-        .bind(&record.previous_hash)
-        .bind(&record.hash)
-        .execute(&mut **tx)
-        .await?;
+        insert(tx, &record).await?;
         Ok(record)
+    }
+
+    /// Appends `events`, which happened earlier (the data plane's vends, queued), to `account`'s
+    /// log in one transaction, in order. Returns how many were written: 0 when the first event
+    /// is already in the log, i.e. an earlier attempt committed although its caller saw an error
+    /// (a batch commits whole or not at all, so the rest are there too).
+    pub async fn append_audit_events(&self, account: &AccountId, events: &[QueuedAuditEvent]) -> Result<usize> {
+        let Some(first) = events.first() else { return Ok(0) };
+        let mut tx = self.pool.begin().await?;
+        // The account's row lock serialises this account's appends with its mutations' (a
+        // self-assignment: an audit append changes nothing the account's writers care about).
+        sqlx::query("INSERT INTO accounts (account_id, created_at, write_serial) VALUES ($1, $2, 0) ON CONFLICT (account_id) DO NOTHING")
+            .bind(account.as_str())
+            .bind(self.now())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE accounts SET write_serial = write_serial WHERE account_id = $1")
+            .bind(account.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let written =
+            sqlx::query("SELECT 1 FROM audit_events WHERE account_id = $1 AND event_time = $2 AND event_id = $3")
+                .bind(account.as_str())
+                .bind(first.event_time)
+                .bind(&first.event_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if written.is_some() {
+            return Ok(0);
+        }
+        let (mut sequence, mut previous_hash) = last_link(&mut tx, account).await?;
+        for event in events {
+            let QueuedAuditEvent { event_id, event_time, principal, trace_id, entry } = event.clone();
+            let mut record = AuditRecord {
+                account_id: account.as_str().to_owned(),
+                sequence,
+                event_id,
+                event_time,
+                principal,
+                trace_id,
+                entry,
+                previous_hash,
+                hash: String::new(),
+            };
+            record.hash = audit_hash(&record);
+            insert(&mut tx, &record).await?;
+            sequence += 1;
+            previous_hash = record.hash;
+        }
+        tx.commit().await?;
+        Ok(events.len())
     }
 
     /// Up to `limit` of `account`'s records matching `filter` with a sequence number above

@@ -17,6 +17,17 @@ pub enum StoreError {
         /// Its name.
         name: String,
     },
+    /// The resource is still named by others (e.g. an authorizer attached to workload
+    /// identities) and cannot be deleted until they let go of it.
+    #[error("{kind} '{name}' is attached to workload identities {}; detach it first", used_by.join(", "))]
+    InUse {
+        /// Resource kind.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+        /// Who names it (workload identity names, sorted).
+        used_by: Vec<String>,
+    },
     /// The account holds its quota of this kind of resource.
     #[error("the account already has {limit} {kind}, its quota")]
     QuotaExceeded {

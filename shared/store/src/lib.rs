@@ -12,11 +12,13 @@ mod admin_tokens;
 mod audit;
 mod authorizers;
 mod error;
+mod generations;
 mod keys;
 mod migrate;
 mod providers;
 mod rows;
 mod signing_keys;
+mod user_disconnect;
 mod user_federation;
 mod vault;
 mod workloads;
@@ -30,11 +32,13 @@ use sqlx::{
     any::{AnyConnectOptions, AnyPoolOptions},
 };
 
-pub use audit::AuditContext;
+pub use audit::{AuditContext, QueuedAuditEvent};
 pub use error::StoreError;
+pub use generations::{CacheGenerations, CacheScope};
 pub use identity_crypto::{ChainBreak, ChainBreakReason, VerifyReport};
 pub use migrate::Backend;
 pub use signing_keys::{NewSigningKey, SigningKeyMaterial, SigningKeyRecord};
+pub use user_disconnect::{DeletedGrant, UserGrantFilter, grant_cache_prefix};
 pub use user_federation::{GRANTS_PER_USER_AND_PROVIDER, GrantKey, OauthSession, SessionStatus};
 pub use vault::{DataKeyRotation, DataKeyStatus, VaultKeyStatus, VaultStatus};
 

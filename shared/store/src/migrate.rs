@@ -21,12 +21,16 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (2, "signing keys", include_str!("../migrations/postgres/0002_signing_keys.sql")),
     (3, "audit events", include_str!("../migrations/postgres/0003_audit_events.sql")),
     (4, "user federation", include_str!("../migrations/postgres/0004_user_federation.sql")),
+    (5, "authorizer attachment", include_str!("../migrations/postgres/0005_authorizer_attachment.sql")),
+    (6, "cache generations", include_str!("../migrations/postgres/0006_cache_generations.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
     (2, "signing keys", include_str!("../migrations/sqlite/0002_signing_keys.sql")),
     (3, "audit events", include_str!("../migrations/sqlite/0003_audit_events.sql")),
     (4, "user federation", include_str!("../migrations/sqlite/0004_user_federation.sql")),
+    (5, "authorizer attachment", include_str!("../migrations/sqlite/0005_authorizer_attachment.sql")),
+    (6, "cache generations", include_str!("../migrations/sqlite/0006_cache_generations.sql")),
 ];
 
 impl Backend {

@@ -173,6 +173,20 @@ impl Store {
         Ok((decode(&row)?.0, row.try_get("secret")?))
     }
 
+    /// Like [`Store::credential_provider_sealed`], by id (grants name their provider by id).
+    pub async fn credential_provider_sealed_by_id(
+        &self,
+        account: &AccountId,
+        id: &str,
+    ) -> Result<Option<(CredentialProvider, Vec<u8>)>> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS}, secret FROM {TABLE} WHERE account_id = $1 AND id = $2"))
+            .bind(account.as_str())
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|row| Ok((decode(&row)?.0, row.try_get("secret")?))).transpose()
+    }
+
     /// Opens a sealed secret of provider `provider_id`, as returned by
     /// [`Store::credential_provider_sealed`] (and perhaps cached since).
     pub async fn open_provider_secret(
@@ -238,6 +252,7 @@ impl Store {
             self.provider_event("UpdateCredentialProvider", account, &provider.name, provider_type),
         )
         .await?;
+        self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
         tx.commit().await?;
         Ok(provider)
     }
@@ -290,6 +305,7 @@ impl Store {
             event.error_reason = "DISCOVERY_FAILED".to_owned();
         }
         self.append_audit(&mut tx, account, event).await?;
+        self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -321,6 +337,7 @@ impl Store {
             self.provider_event("DeleteCredentialProvider", account, name, provider_type),
         )
         .await?;
+        self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -30,6 +30,7 @@ use crate::{Result, Store, StoreError};
 /// (still readable, as those are kept, but not counted).
 const CIPHERTEXTS: &[(&str, &str, &str, &str)] = &[
     ("credential_providers", "id", "secret", "secret"),
+    ("jwt_authorizers", "id", "secret", "secret"),
     ("signing_keys", "kid", "private_key", "private_key"),
     ("oauth_sessions", "session_id", "pkce_verifier", "pkce_verifier"),
     ("oauth_sessions", "session_id", "grant_sealed", "grant"),

@@ -1,7 +1,7 @@
 use identity_domain::{
     AccountId, AuditEntry, Page, PageRequest, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType,
 };
-use sqlx::{Row as _, any::AnyRow};
+use sqlx::{Any, Row as _, Transaction, any::AnyRow};
 
 use crate::{
     Result, Store, StoreError, check_quota, new_id,
@@ -9,7 +9,8 @@ use crate::{
 };
 
 const KIND: &str = "workload identity";
-const COLUMNS: &str = "id, account_id, name, description, kind, attributes, return_urls, tags, created_at, updated_at";
+const COLUMNS: &str =
+    "id, account_id, name, description, kind, attributes, return_urls, tags, authorizers, created_at, updated_at";
 
 fn decode(row: &AnyRow) -> Result<WorkloadIdentity> {
     let kind: String = row.try_get("kind")?;
@@ -25,6 +26,7 @@ fn decode(row: &AnyRow) -> Result<WorkloadIdentity> {
             attributes: from_json(row, "attributes")?,
             allowed_return_urls: from_json(row, "return_urls")?,
             tags: from_json(row, "tags")?,
+            authorizers: from_json(row, "authorizers")?,
         },
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
@@ -38,6 +40,48 @@ impl Store {
             resource_arn: self.audit_arns().workload_identity(account, name),
             ..AuditEntry::success(event_name)
         }
+    }
+
+    /// Fails with `NotFound` unless every authorizer `spec` names exists in the account (checked
+    /// under the account lock, so a concurrent delete cannot slip between check and write).
+    async fn check_authorizers_exist(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        account: &AccountId,
+        spec: &WorkloadIdentitySpec,
+    ) -> Result<()> {
+        if spec.authorizers.is_empty() {
+            return Ok(());
+        }
+        let existing: Vec<String> = sqlx::query_scalar("SELECT name FROM jwt_authorizers WHERE account_id = $1")
+            .bind(account.as_str())
+            .fetch_all(&mut **tx)
+            .await?;
+        match spec.authorizers.iter().find(|name| !existing.contains(name)) {
+            Some(missing) => Err(StoreError::NotFound { kind: crate::authorizers::KIND, name: missing.clone() }),
+            None => Ok(()),
+        }
+    }
+
+    /// The names of the account's workload identities that name authorizer `authorizer`, sorted.
+    pub(crate) async fn workloads_naming(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        account: &AccountId,
+        authorizer: &str,
+    ) -> Result<Vec<String>> {
+        let rows = sqlx::query("SELECT name, authorizers FROM workload_identities WHERE account_id = $1 ORDER BY name")
+            .bind(account.as_str())
+            .fetch_all(&mut **tx)
+            .await?;
+        let mut names = Vec::new();
+        for row in &rows {
+            let attached: Vec<String> = from_json(row, "authorizers")?;
+            if attached.iter().any(|a| a == authorizer) {
+                names.push(row.try_get("name")?);
+            }
+        }
+        Ok(names)
     }
 
     /// Creates a workload identity (quota-checked).
@@ -55,11 +99,12 @@ impl Store {
             self.quotas.workload_identities,
         )
         .await?;
+        self.check_authorizers_exist(&mut tx, account, &spec).await?;
         let now = self.now();
         let identity =
             WorkloadIdentity { id: new_id("wi-")?, account: account.clone(), spec, created_at: now, updated_at: now };
         sqlx::query(&format!(
-            "INSERT INTO workload_identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+            "INSERT INTO workload_identities ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
         ))
         .bind(&identity.id)
         .bind(account.as_str())
@@ -69,6 +114,7 @@ impl Store {
         .bind(to_json(&identity.spec.attributes)?)
         .bind(to_json(&identity.spec.allowed_return_urls)?)
         .bind(to_json(&identity.spec.tags)?)
+        .bind(to_json(&identity.spec.authorizers)?)
         .bind(now)
         .bind(now)
         .execute(&mut *tx)
@@ -103,10 +149,11 @@ impl Store {
         spec: WorkloadIdentitySpec,
     ) -> Result<WorkloadIdentity> {
         let mut tx = self.begin_write(account).await?;
+        self.check_authorizers_exist(&mut tx, account, &spec).await?;
         let now = self.now();
         let row = sqlx::query(&format!(
-            "UPDATE workload_identities SET description = $3, kind = $4, attributes = $5, return_urls = $6, tags = $7, updated_at = $8 \
-             WHERE account_id = $1 AND name = $2 RETURNING {COLUMNS}"
+            "UPDATE workload_identities SET description = $3, kind = $4, attributes = $5, return_urls = $6, tags = $7, updated_at = $8, \
+             authorizers = $9 WHERE account_id = $1 AND name = $2 RETURNING {COLUMNS}"
         ))
         .bind(account.as_str())
         .bind(&spec.name)
@@ -116,6 +163,7 @@ impl Store {
         .bind(to_json(&spec.allowed_return_urls)?)
         .bind(to_json(&spec.tags)?)
         .bind(now)
+        .bind(to_json(&spec.authorizers)?)
         .fetch_optional(&mut *tx)
         .await?
         .ok_or_else(|| StoreError::NotFound { kind: KIND, name: spec.name.clone() })?;
@@ -126,6 +174,7 @@ impl Store {
             self.workload_event("UpdateWorkloadIdentity", account, &identity.spec.name),
         )
         .await?;
+        self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
         tx.commit().await?;
         Ok(identity)
     }
@@ -143,6 +192,7 @@ impl Store {
             return Err(StoreError::NotFound { kind: KIND, name: name.to_owned() });
         }
         self.append_audit(&mut tx, account, self.workload_event("DeleteWorkloadIdentity", account, name)).await?;
+        self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
         tx.commit().await?;
         Ok(())
     }

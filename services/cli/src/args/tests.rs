@@ -224,5 +224,6 @@ fn the_seed_names_of_the_jwt_commands_are_accepted() {
         "a",
     ]);
     let Service::Identity(IdentityCommand::SetupAwsJwt(args)) = cli.unwrap().service else { panic!() };
-    assert_eq!(args.name, "gw-1");
+    // The seed's gateway is the target the authorizer is attached to.
+    assert_eq!((args.name.as_str(), args.workload_identity.as_deref()), ("default", Some("gw-1")));
 }

@@ -7,8 +7,8 @@
 //! they are held as [`Secret`]s, so no error or `Debug` output can show them.
 
 use identity_proto::v1::{
-    GetApiKeyCredentialRequest, GetWorkloadAccessTokenForUserIdRequest, GetWorkloadAccessTokenRequest,
-    get_api_key_credential_request::CredentialProvider,
+    GetApiKeyCredentialRequest, GetWorkloadAccessTokenForJwtRequest, GetWorkloadAccessTokenForUserIdRequest,
+    GetWorkloadAccessTokenRequest, get_api_key_credential_request::CredentialProvider,
 };
 
 use super::Outcome;
@@ -29,6 +29,14 @@ pub enum MintRequest {
     Workload(GetWorkloadAccessTokenRequest),
     /// `GetWorkloadAccessTokenForUserId`: the workload acting for a user.
     ForUser(GetWorkloadAccessTokenForUserIdRequest),
+    /// `GetWorkloadAccessTokenForJwt`: the workload acting for the user of a JWT (held as a
+    /// [`Secret`], so that no `Debug` output shows it).
+    ForJwt {
+        /// The workload identity.
+        workload_name: String,
+        /// The user's JWT.
+        user_token: Secret,
+    },
 }
 
 /// A minted workload access token.
@@ -152,6 +160,12 @@ pub(super) async fn mint(
         MintRequest::ForUser(request) => {
             let reply =
                 client.get_workload_access_token_for_user_id(request).await.map_err(|s| conn.error(s))?.into_inner();
+            (reply.workload_access_token, reply.expires_in, reply.expires_at)
+        }
+        MintRequest::ForJwt { workload_name, user_token } => {
+            let request = GetWorkloadAccessTokenForJwtRequest { workload_name, user_token: user_token.into_inner() };
+            let reply =
+                client.get_workload_access_token_for_jwt(request).await.map_err(|s| conn.error(s))?.into_inner();
             (reply.workload_access_token, reply.expires_in, reply.expires_at)
         }
     };

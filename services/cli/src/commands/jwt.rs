@@ -1,22 +1,33 @@
-//! `setup-aws-jwt`, `setup-cognito`, `get-jwt-authorizer`, `list-jwt-authorizers`,
-//! `delete-jwt-authorizer`: which OIDC issuers' user tokens the data plane accepts.
+//! `setup-aws-jwt`, `setup-cognito`, `setup-custom-authorizer`, `get-jwt-authorizer`,
+//! `list-jwt-authorizers`, `delete-jwt-authorizer`: which OIDC issuers' user tokens the data
+//! plane accepts, or which operator endpoint decides.
 
 use identity_proto::v1::{
-    CreateJwtAuthorizerRequest, DeleteJwtAuthorizerRequest, GetJwtAuthorizerRequest, JwtAuthorizer,
-    ListJwtAuthorizersRequest,
+    CreateJwtAuthorizerRequest, CustomAuthorizerConfig, DeleteJwtAuthorizerRequest, GetJwtAuthorizerRequest,
+    JwtAuthorizer, ListJwtAuthorizersRequest,
 };
 
 use super::{Outcome, all_pages, clean_list, deleted, key_values};
 use crate::{
-    args::{OutputFormat, SetupCognitoArgs, SetupJwtArgs},
+    args::{OutputFormat, SetupCognitoArgs, SetupCustomArgs, SetupJwtArgs},
     client::Connection,
     error::CliError,
     output::{Record, Table, render_list},
 };
 
-/// Builds the create request of `setup-aws-jwt`.
+/// Builds the create request of `setup-aws-jwt` (the workload to attach it to, if any, is
+/// `args.workload_identity`).
 pub fn build_setup_request(args: SetupJwtArgs) -> Result<CreateJwtAuthorizerRequest, CliError> {
-    let SetupJwtArgs { name, discovery_url, audience, client_id, scopes, required_claims, description } = args;
+    let SetupJwtArgs {
+        name,
+        workload_identity: _,
+        discovery_url,
+        audience,
+        client_id,
+        scopes,
+        required_claims,
+        description,
+    } = args;
     let allowed_audiences = clean_list(audience);
     let allowed_clients = clean_list(client_id);
     if allowed_audiences.is_empty() && allowed_clients.is_empty() {
@@ -30,6 +41,7 @@ pub fn build_setup_request(args: SetupJwtArgs) -> Result<CreateJwtAuthorizerRequ
         allowed_clients,
         allowed_scopes: clean_list(scopes),
         required_claims: key_values("--required-claim", required_claims)?,
+        ..Default::default()
     })
 }
 
@@ -73,7 +85,25 @@ pub fn build_cognito_request(args: SetupCognitoArgs) -> Result<CreateJwtAuthoriz
         allowed_clients: vec![client_id],
         allowed_scopes: Vec::new(),
         required_claims: Default::default(),
+        ..Default::default()
     })
+}
+
+/// Builds the create request of `setup-custom-authorizer`.
+pub fn build_custom_request(args: SetupCustomArgs) -> CreateJwtAuthorizerRequest {
+    let SetupCustomArgs { name, endpoint_url, timeout_ms, secret_header, secret, workload_identity: _, description } =
+        args;
+    CreateJwtAuthorizerRequest {
+        name,
+        description: description.unwrap_or_default(),
+        custom: Some(CustomAuthorizerConfig {
+            endpoint_url: endpoint_url.trim().to_owned(),
+            timeout_ms,
+            secret_header_name: secret_header.unwrap_or_default(),
+        }),
+        custom_secret: secret.map(crate::secret::Secret::into_inner).unwrap_or_default(),
+        ..Default::default()
+    }
 }
 
 /// A JWT authorizer as shown by `get` and `setup-*`.
@@ -88,6 +118,15 @@ pub fn authorizer_record(authorizer: &JwtAuthorizer) -> Record {
         .list("allowedClients", &authorizer.allowed_clients)
         .list("allowedScopes", &authorizer.allowed_scopes)
         .map("requiredClaims", &authorizer.required_claims)
+        .object(
+            "custom",
+            authorizer.custom.as_ref().map(|c| {
+                Record::new()
+                    .text("endpointUrl", &c.endpoint_url)
+                    .integer("timeoutMs", i64::from(c.timeout_ms))
+                    .text_if_set("secretHeaderName", &c.secret_header_name)
+            }),
+        )
         .time("createdTime", authorizer.created_time.as_ref())
         .time("lastUpdatedTime", authorizer.last_updated_time.as_ref())
 }
@@ -120,8 +159,41 @@ async fn create(
     Ok(Outcome::print(authorizer_record(&returned(reply.jwt_authorizer)?).render(format)?))
 }
 
+/// Creates the authorizer, then attaches it to `--workload-identity` (unless attached already).
 pub async fn setup(conn: &Connection, format: OutputFormat, args: SetupJwtArgs) -> Result<Outcome, CliError> {
-    create(conn, format, build_setup_request(args)?).await
+    let workload = args.workload_identity.clone();
+    create_and_attach(conn, format, build_setup_request(args)?, workload).await
+}
+
+/// Creates the custom authorizer, then attaches it to `--workload-identity`, if given.
+pub async fn setup_custom(conn: &Connection, format: OutputFormat, args: SetupCustomArgs) -> Result<Outcome, CliError> {
+    let workload = args.workload_identity.clone();
+    create_and_attach(conn, format, build_custom_request(args), workload).await
+}
+
+/// Creates an authorizer and attaches it to `workload`, if given. The workload is looked up
+/// first, so that a wrong name creates nothing.
+async fn create_and_attach(
+    conn: &Connection,
+    format: OutputFormat,
+    request: CreateJwtAuthorizerRequest,
+    workload: Option<String>,
+) -> Result<Outcome, CliError> {
+    let name = request.name.clone();
+    let identity = match workload.as_deref().map(str::trim).filter(|w| !w.is_empty()) {
+        Some(workload) => Some(super::workload::fetch(conn, workload).await?),
+        None => None,
+    };
+    let mut outcome = create(conn, format, request).await?;
+    if let Some(identity) = identity {
+        let workload = identity.name.clone();
+        outcome.notice = Some(if super::workload::attach_authorizer(conn, identity, &name).await? {
+            format!("attached authorizer '{name}' to workload identity '{workload}'")
+        } else {
+            format!("authorizer '{name}' was attached to workload identity '{workload}' already")
+        });
+    }
+    Ok(outcome)
 }
 
 pub async fn setup_cognito(

@@ -50,6 +50,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         IdentityCommand::GetCredentialProvider(args) => provider::get(&control()?, format, args.name).await,
         IdentityCommand::DeleteCredentialProvider(args) => provider::delete(&control()?, format, args.name).await,
         IdentityCommand::CreateWorkloadIdentity(args) => workload::create(&control()?, format, args).await,
+        IdentityCommand::UpdateWorkloadIdentity(args) => workload::update(&control()?, format, args).await,
         IdentityCommand::GetWorkloadIdentity(args) => workload::get(&control()?, format, args.name).await,
         IdentityCommand::ListWorkloadIdentities => workload::list(&control()?, format).await,
         IdentityCommand::DeleteWorkloadIdentity(args) => workload::delete(&control()?, format, args.name).await,
@@ -58,6 +59,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         IdentityCommand::DeleteAccessKey(args) => access_key::delete(&control()?, format, args.access_key_id).await,
         IdentityCommand::SetupAwsJwt(args) => jwt::setup(&control()?, format, args).await,
         IdentityCommand::SetupCognito(args) => jwt::setup_cognito(&control()?, format, args).await,
+        IdentityCommand::SetupCustomAuthorizer(args) => jwt::setup_custom(&control()?, format, args).await,
         IdentityCommand::GetJwtAuthorizer(args) => jwt::get(&control()?, format, args.name).await,
         IdentityCommand::ListJwtAuthorizers => jwt::list(&control()?, format).await,
         IdentityCommand::DeleteJwtAuthorizer(args) => jwt::delete(&control()?, format, args.name).await,
@@ -71,6 +73,7 @@ pub async fn run(cli: Cli) -> Result<Outcome, CliError> {
         },
         IdentityCommand::GetTokenVault => vault::get(&control()?, format).await,
         IdentityCommand::RotateVaultKey(args) => vault::rotate(&control()?, format, args).await,
+        IdentityCommand::DisconnectUser(args) => vault::disconnect_user(&control()?, format, args).await,
     }
 }
 

@@ -5,7 +5,7 @@ use identity_proto::v1::{
     ApiKeyProviderConfigInput, CreateCredentialProviderRequest, CredentialProvider, CredentialProviderType,
     CredentialProviderVendor, DeleteCredentialProviderRequest, GetCredentialProviderRequest,
     ListCredentialProvidersRequest, Oauth2AuthorizationServerMetadata, Oauth2Discovery, Oauth2ProviderConfigInput,
-    create_credential_provider_request::Config,
+    Oauth2TokenExchangeConfig, TokenExchangeActorToken, create_credential_provider_request::Config,
 };
 use url::Url;
 
@@ -14,7 +14,7 @@ use super::{
     vendor::{parse_vendor, status_name, type_name, vendor_name},
 };
 use crate::{
-    args::{CreateProviderArgs, OutputFormat, ProviderKind},
+    args::{CreateProviderArgs, OutputFormat, ProviderKind, TokenExchangeArgs},
     client::Connection,
     error::CliError,
     output::{Record, Table, render_list},
@@ -39,6 +39,7 @@ pub fn build_create_request(args: CreateProviderArgs) -> Result<CreateCredential
         header_name,
         scopes,
         tags,
+        token_exchange,
     } = args;
     let tags = key_values("--tag", tags)?;
     match kind {
@@ -58,6 +59,7 @@ pub fn build_create_request(args: CreateProviderArgs) -> Result<CreateCredential
                 oauth_discovery,
                 tenant: tenant.map(|t| t.trim().to_owned()).unwrap_or_default(),
                 default_scopes: clean_list(scopes),
+                token_exchange: token_exchange_input(token_exchange),
             };
             Ok(CreateCredentialProviderRequest {
                 name,
@@ -75,6 +77,7 @@ pub fn build_create_request(args: CreateProviderArgs) -> Result<CreateCredential
             refuse("--issuer", "api_key", issuer.is_some())?;
             refuse("--tenant", "api_key", tenant.is_some())?;
             refuse("--scopes", "api_key", !scopes.is_empty())?;
+            refuse("--token-exchange", "api_key", token_exchange.token_exchange)?;
             let api_key = match api_key {
                 Some(key) if !key.expose().is_empty() => key.into_inner(),
                 _ => return Err(CliError::usage("--api-key is required with --type api_key")),
@@ -155,6 +158,26 @@ fn parse_url(flag: &str, raw: &str) -> Result<Url, CliError> {
     }
 }
 
+/// The token-exchange settings, when `--token-exchange` is given (the service checks the values).
+fn token_exchange_input(args: TokenExchangeArgs) -> Option<Oauth2TokenExchangeConfig> {
+    let TokenExchangeArgs {
+        token_exchange,
+        subject_token_type,
+        token_exchange_audiences,
+        token_exchange_resources,
+        actor_token_m2m,
+        actor_token_scopes,
+    } = args;
+    token_exchange.then(|| Oauth2TokenExchangeConfig {
+        subject_token_type: subject_token_type.map(|t| t.trim().to_owned()).unwrap_or_default(),
+        requested_token_type: String::new(),
+        default_audiences: clean_list(token_exchange_audiences),
+        default_resources: clean_list(token_exchange_resources),
+        actor_token: if actor_token_m2m { TokenExchangeActorToken::M2m } else { TokenExchangeActorToken::None }.into(),
+        actor_token_scopes: clean_list(actor_token_scopes),
+    })
+}
+
 fn refuse(flag: &str, kind: &str, present: bool) -> Result<(), CliError> {
     if present { Err(CliError::usage(format!("{flag} does not apply to --type {kind}"))) } else { Ok(()) }
 }
@@ -201,6 +224,7 @@ pub fn provider_record(provider: &CredentialProvider) -> Record {
             .list("defaultScopes", &config.default_scopes)
             .text_if_set("discoveryUrl", discovery.map_or("", |d| d.discovery_url.as_str()))
             .object("authorizationServerMetadata", metadata)
+            .object("tokenExchange", config.token_exchange.as_ref().map(token_exchange_record))
     });
     let api_key = provider.api_key_provider_config_output.as_ref().map(|config| {
         Record::new().text_if_set("headerName", &config.header_name).text_if_set("vendor", &config.vendor)
@@ -219,6 +243,17 @@ pub fn provider_record(provider: &CredentialProvider) -> Record {
         .map("tags", &provider.tags)
         .time("createdTime", provider.created_time.as_ref())
         .time("lastUpdatedTime", provider.last_updated_time.as_ref())
+}
+
+fn token_exchange_record(config: &Oauth2TokenExchangeConfig) -> Record {
+    let actor = if config.actor_token == i32::from(TokenExchangeActorToken::M2m) { "M2M" } else { "NONE" };
+    Record::new()
+        .text("subjectTokenType", &config.subject_token_type)
+        .text_if_set("requestedTokenType", &config.requested_token_type)
+        .list("defaultAudiences", &config.default_audiences)
+        .list("defaultResources", &config.default_resources)
+        .text("actorToken", actor)
+        .list("actorTokenScopes", &config.actor_token_scopes)
 }
 
 /// The `list-providers` table: `NAME TYPE VENDOR STATUS`.

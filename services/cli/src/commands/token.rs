@@ -69,6 +69,7 @@ pub fn flow_value(flow: TokenFlow) -> Oauth2Flow {
     match flow {
         TokenFlow::M2m => Oauth2Flow::M2m,
         TokenFlow::UserFederation => Oauth2Flow::UserFederation,
+        TokenFlow::TokenExchange => Oauth2Flow::OnBehalfOfTokenExchange,
     }
 }
 
@@ -90,6 +91,8 @@ pub fn plan_token(args: GetTokenArgs) -> Result<TokenPlan, CliError> {
         name,
         arn,
         flow,
+        audiences,
+        resources,
         scopes,
         return_url,
         force_authentication,
@@ -97,19 +100,43 @@ pub fn plan_token(args: GetTokenArgs) -> Result<TokenPlan, CliError> {
         workload_access_token,
         workload_name,
         user_id,
+        user_token,
         value_only: _,
     } = args;
     let provider = token_provider(name, arn)?;
-    let wat = wat_source(workload_access_token, workload_name, user_id)?;
+    let wat = match (user_token, workload_name) {
+        (Some(user_token), Some(workload_name)) => {
+            let workload_name = non_blank("--workload-name", workload_name)?;
+            let user_token = Secret::from(non_blank("--user-token", user_token.into_inner())?.trim().to_owned());
+            WatSource::Mint(MintRequest::ForJwt { workload_name, user_token })
+        }
+        (Some(_), None) => return Err(CliError::usage("--user-token mints with --workload-name")),
+        (None, workload_name) => wat_source(workload_access_token, workload_name, user_id)?,
+    };
+    let user_options = [
+        (return_url.is_some(), "--return-url"),
+        (force_authentication, "--force-authentication"),
+        (!params.is_empty(), "--param"),
+    ];
+    let exchange_options = [(!audiences.is_empty(), "--audience"), (!resources.is_empty(), "--resource")];
+    if flow != TokenFlow::TokenExchange
+        && let Some((_, flag)) = exchange_options.iter().find(|(given, _)| *given)
+    {
+        return Err(CliError::usage(format!("{flag} is for --flow token-exchange")));
+    }
     match flow {
-        TokenFlow::M2m => {
-            let user_options = [
-                (return_url.is_some(), "--return-url"),
-                (force_authentication, "--force-authentication"),
-                (!params.is_empty(), "--param"),
-            ];
+        TokenFlow::M2m | TokenFlow::TokenExchange => {
             if let Some((_, flag)) = user_options.iter().find(|(given, _)| *given) {
-                return Err(CliError::usage(format!("{flag} is for --flow user-federation, not m2m")));
+                let flow = if flow == TokenFlow::M2m { "m2m" } else { "token-exchange" };
+                return Err(CliError::usage(format!("{flag} is for --flow user-federation, not {flow}")));
+            }
+            if flow == TokenFlow::TokenExchange
+                && matches!(wat, WatSource::Mint(MintRequest::Workload(_) | MintRequest::ForUser(_)))
+            {
+                return Err(CliError::usage(
+                    "--flow token-exchange exchanges the user's JWT: give --user-token with --workload-name, or a \
+                     --workload-access-token minted from a user JWT",
+                ));
             }
         }
         TokenFlow::UserFederation => {
@@ -133,6 +160,8 @@ pub fn plan_token(args: GetTokenArgs) -> Result<TokenPlan, CliError> {
         resource_oauth2_return_url,
         force_authentication: force_authentication.then_some(true),
         custom_parameters: key_values("--param", params)?,
+        audiences: clean_list(audiences),
+        resources: clean_list(resources),
         ..Default::default()
     };
     Ok(TokenPlan { wat, request })
@@ -230,7 +259,7 @@ pub async fn get_token(conn: &DataConnection, format: OutputFormat, args: GetTok
         WatSource::Mint(request) => {
             let user_id = match &request {
                 MintRequest::ForUser(request) => Some(request.user_id.clone()),
-                MintRequest::Workload(_) => None,
+                MintRequest::Workload(_) | MintRequest::ForJwt { .. } => None,
             };
             (mint(conn, &mut client, request).await?.token, user_id)
         }

@@ -1,15 +1,16 @@
 //! `get-token-vault` and `rotate-vault-key`: the master keys protecting the vault, and their
 //! online rotation. Master-key counts are the caller's account's; `RETIRABLE` is ring-wide (no
 //! data key of any account needs the key), so a `true` there means the key may leave the ring.
+//! `disconnect-user` deletes (and revokes) a user's grants.
 
 use identity_proto::v1::{
-    GetTokenVaultRequest, GetTokenVaultResponse, RotateTokenVaultKeyRequest, RotateTokenVaultKeyResponse,
-    TokenVaultDataKey, TokenVaultKey,
+    DeleteUserTokensRequest, DeleteUserTokensResponse, GetTokenVaultRequest, GetTokenVaultResponse,
+    RotateTokenVaultKeyRequest, RotateTokenVaultKeyResponse, TokenVaultDataKey, TokenVaultKey,
 };
 
 use super::Outcome;
 use crate::{
-    args::{OutputFormat, RotateVaultKeyArgs},
+    args::{DisconnectUserArgs, OutputFormat, RotateVaultKeyArgs},
     client::Connection,
     error::CliError,
     output::{Record, Table},
@@ -101,6 +102,36 @@ pub async fn rotate(conn: &Connection, format: OutputFormat, args: RotateVaultKe
     let mut client = conn.token_vault().await?;
     let reply = client.rotate_token_vault_key(request).await.map_err(|s| conn.error(s))?.into_inner();
     Ok(Outcome::print(rotation_record(&reply).render(format)?))
+}
+
+/// Builds the disconnect request; a `--provider` starting with `arn:` is an ARN.
+pub fn build_disconnect_request(args: DisconnectUserArgs) -> DeleteUserTokensRequest {
+    use identity_proto::v1::delete_user_tokens_request::CredentialProvider as P;
+    let DisconnectUserArgs { user_id, provider, workload_identity } = args;
+    DeleteUserTokensRequest {
+        user_id,
+        credential_provider: provider.map(|p| {
+            if p.starts_with("arn:") { P::CredentialProviderArn(p) } else { P::ResourceCredentialProviderName(p) }
+        }),
+        workload_name: workload_identity,
+        token_vault_id: String::new(),
+    }
+}
+
+/// What `disconnect-user` prints.
+pub fn disconnect_record(reply: &DeleteUserTokensResponse) -> Record {
+    Record::new().integer("deletedCount", reply.deleted_count).integer("revokedCount", reply.revoked_count)
+}
+
+pub async fn disconnect_user(
+    conn: &Connection,
+    format: OutputFormat,
+    args: DisconnectUserArgs,
+) -> Result<Outcome, CliError> {
+    let request = build_disconnect_request(args);
+    let mut client = conn.token_vault().await?;
+    let reply = client.delete_user_tokens(request).await.map_err(|s| conn.error(s))?.into_inner();
+    Ok(Outcome::print(disconnect_record(&reply).render(format)?))
 }
 
 #[cfg(test)]

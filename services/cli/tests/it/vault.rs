@@ -1,4 +1,5 @@
-//! `agentcore identity get-token-vault` and `rotate-vault-key` against the fake token vault.
+//! `agentcore identity get-token-vault`, `rotate-vault-key` and `disconnect-user` against the fake
+//! token vault.
 
 use crate::{
     cli::{Run, agentcore},
@@ -59,4 +60,40 @@ async fn rotate_vault_key_sends_the_flags_and_reports_counts() {
     let run = agentcore(&["identity", "rotate-vault-key", "--endpoint", &address.to_string()], &[]).await;
     assert_eq!(run.code, Some(1), "{run:?}");
     assert_eq!(seen.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn disconnect_user_sends_the_selection_and_reports_counts() {
+    use identity_proto::v1::delete_user_tokens_request::CredentialProvider as P;
+    let (address, _, seen) = vault::start_recording().await;
+    let args =
+        ["identity", "disconnect-user", "--user-id", "alice", "--provider", "Idp", "--workload-identity", "agent"];
+    let run = run_against(address, &[&args[..], &["-o", "json"]].concat()).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!((json["deletedCount"].as_i64(), json["revokedCount"].as_i64()), (Some(2), Some(1)));
+    {
+        let requests = seen.lock().unwrap();
+        assert_eq!(requests[0].user_id, "alice");
+        assert_eq!(requests[0].credential_provider, Some(P::ResourceCredentialProviderName("Idp".to_owned())));
+        assert_eq!(requests[0].workload_name.as_deref(), Some("agent"));
+    }
+
+    // A provider ARN goes as an ARN; without --provider every provider is meant.
+    let arn = "arn:aws:bedrock-agentcore:us-east-1:000000000000:token-vault/default/oauth2credentialprovider/Idp";
+    let run = run_against(address, &["identity", "disconnect-user", "--user-id", "bob", "--provider", arn]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    assert!(run.stdout.contains('2'), "{run:?}");
+    let run = run_against(address, &["identity", "disconnect-user", "--user-id", "carol"]).await;
+    assert_eq!(run.code, Some(0), "{run:?}");
+    {
+        let requests = seen.lock().unwrap();
+        assert_eq!(requests[1].credential_provider, Some(P::CredentialProviderArn(arn.to_owned())));
+        assert_eq!((requests[2].credential_provider.clone(), requests[2].workload_name.clone()), (None, None));
+    }
+
+    // --user-id is required; nothing is sent without it.
+    let run = run_against(address, &["identity", "disconnect-user"]).await;
+    assert_eq!(run.code, Some(2), "{run:?}");
+    assert_eq!(seen.lock().unwrap().len(), 3);
 }

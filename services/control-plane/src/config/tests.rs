@@ -22,6 +22,7 @@ fn defaults_follow_the_operator_contract() {
     assert_eq!(config.listen.to_string(), "127.0.0.1:50051");
     assert_eq!(config.public_base_url, "http://127.0.0.1:8080");
     assert_eq!(config.quotas, Quotas::default());
+    assert_eq!((config.redis_url, config.redis_key_prefix.as_str()), (None, "agentcore-identity:"));
 }
 
 #[test]
@@ -31,6 +32,7 @@ fn bad_settings_are_refused_with_the_variable_named() {
         (vec!["--bootstrap-admin-token", "short"], "IDENTITY_BOOTSTRAP_ADMIN_TOKEN must be at least 20"),
         (vec!["--outbound-allowed-networks", "nonsense"], "OUTBOUND_ALLOWED_NETWORKS"),
         (vec!["--listen", "not-an-address"], "invalid value"),
+        (vec!["--redis-url", "http://cache:6379"], "REDIS_URL must start with redis://"),
     ] {
         let err = resolve(&args).err().map(|e| e.to_string()).unwrap_or_default();
         assert!(err.contains(expected), "{args:?}: {err}");

@@ -1,8 +1,9 @@
 use std::collections::HashMap;
 
 use identity_domain::{
-    ApiKeyConfig, Arns, AuthorizationServerMetadata, CredentialProvider, FieldViolation, Oauth2Config, Oauth2Discovery,
-    ProviderConfig, ProviderSpec, ProviderStatus, SecretString, TenantRule, Vendor, Violations,
+    ActorToken, ApiKeyConfig, Arns, AuthorizationServerMetadata, CredentialProvider, FieldViolation, Oauth2Config,
+    Oauth2Discovery, ProviderConfig, ProviderSpec, ProviderStatus, SecretString, TOKEN_TYPE_ACCESS_TOKEN,
+    TOKEN_TYPE_ID_TOKEN, TOKEN_TYPE_JWT, TenantRule, TokenExchangeConfig, Vendor, Violations,
 };
 use identity_proto::v1 as pb;
 
@@ -100,7 +101,16 @@ fn oauth2(
     creating: bool,
 ) -> (ProviderConfig, SecretString, ProviderStatus) {
     const P: &str = "oauth2_provider_config_input";
-    let pb::Oauth2ProviderConfigInput { client_id, client_secret, oauth_discovery, tenant, default_scopes } = input;
+    let pb::Oauth2ProviderConfigInput {
+        client_id,
+        client_secret,
+        oauth_discovery,
+        tenant,
+        default_scopes,
+        token_exchange,
+    } = input;
+    let token_exchange =
+        token_exchange.map(|input| Box::new(token_exchange_from_wire(v, &format!("{P}.token_exchange"), input)));
     let vendor = vendor.unwrap_or_else(|| {
         v.add("credential_provider_vendor", "is required for OAuth2 providers");
         Vendor::CustomOauth2
@@ -157,8 +167,80 @@ fn oauth2(
         }
     }
     let status = if discovery.discovery_url.is_some() { ProviderStatus::Creating } else { ProviderStatus::Active };
-    let config = ProviderConfig::Oauth2(Oauth2Config { vendor, client_id, discovery, tenant, default_scopes });
+    let config =
+        ProviderConfig::Oauth2(Oauth2Config { vendor, client_id, discovery, tenant, default_scopes, token_exchange });
     (config, SecretString::new(client_secret), status)
+}
+
+/// Token exchange settings (RFC 8693): known token types, bounded audiences and resource
+/// indicators, actor-token scopes only with an actor token.
+fn token_exchange_from_wire(
+    v: &mut Violations,
+    prefix: &str,
+    input: pb::Oauth2TokenExchangeConfig,
+) -> TokenExchangeConfig {
+    use pb::TokenExchangeActorToken as W;
+    let pb::Oauth2TokenExchangeConfig {
+        subject_token_type,
+        requested_token_type,
+        default_audiences,
+        default_resources,
+        actor_token,
+        actor_token_scopes,
+    } = input;
+    const TYPES: [&str; 3] = [TOKEN_TYPE_JWT, TOKEN_TYPE_ACCESS_TOKEN, TOKEN_TYPE_ID_TOKEN];
+    let subject_token_type = if subject_token_type.is_empty() { TOKEN_TYPE_JWT.to_owned() } else { subject_token_type };
+    if !TYPES.contains(&subject_token_type.as_str()) {
+        v.add(format!("{prefix}.subject_token_type"), format!("must be one of {}", TYPES.join(", ")));
+    }
+    if !requested_token_type.is_empty() && !TYPES.contains(&requested_token_type.as_str()) {
+        v.add(format!("{prefix}.requested_token_type"), format!("must be empty or one of {}", TYPES.join(", ")));
+    }
+    v.token_list(&format!("{prefix}.default_audiences"), &default_audiences, 10, 256);
+    v.resource_indicators(&format!("{prefix}.default_resources"), &default_resources, 10);
+    v.token_list(&format!("{prefix}.actor_token_scopes"), &actor_token_scopes, 100, 256);
+    let actor_token = match W::try_from(actor_token) {
+        Ok(W::Unspecified | W::None) => ActorToken::None,
+        Ok(W::M2m) => ActorToken::M2m,
+        Err(_) => {
+            v.add(format!("{prefix}.actor_token"), format!("unknown actor token {actor_token}"));
+            ActorToken::None
+        }
+    };
+    if actor_token == ActorToken::None && !actor_token_scopes.is_empty() {
+        v.add(format!("{prefix}.actor_token_scopes"), "applies only with actor_token M2M");
+    }
+    TokenExchangeConfig {
+        subject_token_type,
+        requested_token_type: (!requested_token_type.is_empty()).then_some(requested_token_type),
+        default_audiences,
+        default_resources,
+        actor_token,
+        actor_token_scopes,
+    }
+}
+
+fn token_exchange_to_wire(config: TokenExchangeConfig) -> pb::Oauth2TokenExchangeConfig {
+    let TokenExchangeConfig {
+        subject_token_type,
+        requested_token_type,
+        default_audiences,
+        default_resources,
+        actor_token,
+        actor_token_scopes,
+    } = config;
+    let actor_token = match actor_token {
+        ActorToken::None => pb::TokenExchangeActorToken::None,
+        ActorToken::M2m => pb::TokenExchangeActorToken::M2m,
+    };
+    pb::Oauth2TokenExchangeConfig {
+        subject_token_type,
+        requested_token_type: requested_token_type.unwrap_or_default(),
+        default_audiences,
+        default_resources,
+        actor_token: actor_token as i32,
+        actor_token_scopes,
+    }
 }
 
 fn api_key(
@@ -256,7 +338,14 @@ pub fn provider_to_wire(arns: &Arns, public_base_url: &str, provider: Credential
         ..Default::default()
     };
     match config {
-        ProviderConfig::Oauth2(Oauth2Config { vendor, client_id, discovery, tenant, default_scopes }) => {
+        ProviderConfig::Oauth2(Oauth2Config {
+            vendor,
+            client_id,
+            discovery,
+            tenant,
+            default_scopes,
+            token_exchange,
+        }) => {
             wire.credential_provider_arn = arns.oauth2_provider(&account, &name);
             wire.credential_provider_type = pb::CredentialProviderType::Oauth2 as i32;
             wire.credential_provider_vendor = vendor_to_wire(vendor) as i32;
@@ -276,6 +365,7 @@ pub fn provider_to_wire(arns: &Arns, public_base_url: &str, provider: Credential
                 }),
                 tenant,
                 default_scopes,
+                token_exchange: token_exchange.map(|config| token_exchange_to_wire(*config)),
             });
         }
         ProviderConfig::ApiKey(ApiKeyConfig { header_name, vendor }) => {

@@ -191,3 +191,61 @@ fn audit_listing_defaults_and_bounds() {
     let fields: Vec<_> = err.iter().map(|v| v.field.as_str()).collect();
     assert_eq!(fields, ["end_time", "outcome", "max_results", "next_token"]);
 }
+
+#[test]
+fn token_exchange_settings_are_checked_and_round_trip() {
+    let exchange = pb::Oauth2TokenExchangeConfig {
+        default_audiences: vec!["https://api.example.com".to_owned()],
+        default_resources: vec!["https://api.example.com/v1".to_owned()],
+        actor_token: pb::TokenExchangeActorToken::M2m as i32,
+        actor_token_scopes: vec!["agent".to_owned()],
+        ..Default::default()
+    };
+    let input = pb::Oauth2ProviderConfigInput { token_exchange: Some(exchange.clone()), ..client() };
+    let request = ProviderRequest::try_from(oauth2(pb::CredentialProviderVendor::GoogleOauth2, input)).unwrap();
+    let ProviderConfig::Oauth2(config) = &request.spec.config else { panic!("not oauth2") };
+    let stored = config.token_exchange.as_deref().unwrap();
+    assert_eq!(stored.subject_token_type, identity_domain::TOKEN_TYPE_JWT, "the default subject token type");
+    assert_eq!(stored.actor_token, identity_domain::ActorToken::M2m);
+    let provider = identity_domain::CredentialProvider {
+        id: "p1".to_owned(),
+        account: identity_domain::AccountId::parse("111111111111").unwrap(),
+        name: "Provider".to_owned(),
+        config: request.spec.config,
+        status: ProviderStatus::Active,
+        tags: Default::default(),
+        created_at: 0,
+        updated_at: 0,
+    };
+    let wire = provider_to_wire(&identity_domain::Arns::new("us-east-1".to_owned()), "https://id.example", provider);
+    let out = wire.oauth2_provider_config_output.unwrap().token_exchange.unwrap();
+    assert_eq!(
+        out,
+        pb::Oauth2TokenExchangeConfig { subject_token_type: identity_domain::TOKEN_TYPE_JWT.to_owned(), ..exchange }
+    );
+
+    let bad = pb::Oauth2TokenExchangeConfig {
+        subject_token_type: "urn:example:saml".to_owned(),
+        requested_token_type: "bearer".to_owned(),
+        default_audiences: vec!["has space".to_owned()],
+        default_resources: vec!["no-scheme".to_owned(), "https://api.example.com/#frag".to_owned()],
+        actor_token: 9,
+        actor_token_scopes: vec!["agent".to_owned()],
+    };
+    let input = pb::Oauth2ProviderConfigInput { token_exchange: Some(bad), ..client() };
+    let err = fields(ProviderRequest::try_from(oauth2(pb::CredentialProviderVendor::GoogleOauth2, input)));
+    let p = "oauth2_provider_config_input.token_exchange";
+    let expected: Vec<String> = [
+        "subject_token_type",
+        "requested_token_type",
+        "default_audiences[0]",
+        "default_resources[0]",
+        "default_resources[1]",
+        "actor_token",
+        "actor_token_scopes",
+    ]
+    .iter()
+    .map(|f| format!("{p}.{f}"))
+    .collect();
+    assert_eq!(err, expected);
+}

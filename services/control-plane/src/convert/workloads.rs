@@ -1,5 +1,6 @@
 use identity_domain::{
-    Arns, Violations, WorkloadAttributes, WorkloadIdentity, WorkloadIdentitySpec, WorkloadIdentityType,
+    Arns, MAX_WORKLOAD_AUTHORIZERS, Violations, WorkloadAttributes, WorkloadIdentity, WorkloadIdentitySpec,
+    WorkloadIdentityType,
 };
 use identity_proto::v1 as pb;
 
@@ -35,6 +36,21 @@ fn attributes(violations: &mut Violations, attributes: Option<pb::WorkloadIdenti
     WorkloadAttributes { agent_runtime_arn, capabilities }
 }
 
+/// Authorizer names: each a resource name, none twice, at most [`MAX_WORKLOAD_AUTHORIZERS`].
+/// (That each exists in the account is the store's check, under the account lock.)
+fn authorizer_names(v: &mut Violations, names: &[String]) {
+    if names.len() > MAX_WORKLOAD_AUTHORIZERS {
+        v.add("authorizer_names", format!("at most {MAX_WORKLOAD_AUTHORIZERS} authorizers are allowed"));
+    }
+    for (i, name) in names.iter().enumerate() {
+        let field = format!("authorizer_names[{i}]");
+        v.resource_name(&field, name);
+        if names[..i].contains(name) {
+            v.add(field, "is listed twice");
+        }
+    }
+}
+
 #[allow(clippy::too_many_arguments)]
 fn build(
     name: String,
@@ -43,6 +59,7 @@ fn build(
     attrs: Option<pb::WorkloadIdentityAttributes>,
     return_urls: Vec<String>,
     wire_tags: std::collections::HashMap<String, String>,
+    authorizers: Vec<String>,
 ) -> Result<WorkloadRequest, Vec<identity_domain::FieldViolation>> {
     let mut v = Violations::default();
     v.workload_name("name", &name);
@@ -56,6 +73,7 @@ fn build(
         v.return_url(&format!("allowed_resource_oauth2_return_urls[{i}]"), url);
     }
     let tags = tags(&mut v, "tags", wire_tags);
+    authorizer_names(&mut v, &authorizers);
     v.finish()?;
     Ok(WorkloadRequest {
         spec: WorkloadIdentitySpec {
@@ -65,6 +83,7 @@ fn build(
             attributes,
             allowed_return_urls: return_urls,
             tags,
+            authorizers,
         },
         kind,
     })
@@ -81,8 +100,9 @@ impl TryFrom<pb::CreateWorkloadIdentityRequest> for WorkloadRequest {
             attributes,
             allowed_resource_oauth2_return_urls,
             tags,
+            authorizer_names,
         } = request;
-        build(name, description, r#type, attributes, allowed_resource_oauth2_return_urls, tags)
+        build(name, description, r#type, attributes, allowed_resource_oauth2_return_urls, tags, authorizer_names)
     }
 }
 
@@ -97,15 +117,16 @@ impl TryFrom<pb::UpdateWorkloadIdentityRequest> for WorkloadRequest {
             attributes,
             allowed_resource_oauth2_return_urls,
             tags,
+            authorizer_names,
         } = request;
-        build(name, description, r#type, attributes, allowed_resource_oauth2_return_urls, tags)
+        build(name, description, r#type, attributes, allowed_resource_oauth2_return_urls, tags, authorizer_names)
     }
 }
 
 /// A stored workload identity on the wire.
 pub fn workload_to_wire(arns: &Arns, identity: WorkloadIdentity) -> pb::WorkloadIdentity {
     let WorkloadIdentity { id, account, spec, created_at, updated_at } = identity;
-    let WorkloadIdentitySpec { name, description, kind, attributes, allowed_return_urls, tags } = spec;
+    let WorkloadIdentitySpec { name, description, kind, attributes, allowed_return_urls, tags, authorizers } = spec;
     pb::WorkloadIdentity {
         workload_identity_id: id,
         workload_identity_arn: arns.workload_identity(&account, &name),
@@ -124,5 +145,6 @@ pub fn workload_to_wire(arns: &Arns, identity: WorkloadIdentity) -> pb::Workload
         tags: wire_tags(&tags),
         created_time: Some(timestamp(created_at)),
         last_updated_time: Some(timestamp(updated_at)),
+        authorizer_names: authorizers,
     }
 }

@@ -7,7 +7,19 @@ use crate::{
     convert::{AuthorizerRequest, authorizer_to_wire},
 };
 
-/// `JwtAuthorizerService` (configuration only; the data plane validates tokens).
+/// Whether the spec names a secret header, so that a shared secret must exist.
+fn needs_secret(spec: &identity_domain::JwtAuthorizerSpec) -> bool {
+    spec.custom.as_ref().is_some_and(|c| !c.secret_header_name.is_empty())
+}
+
+fn missing_secret() -> Status {
+    let mut v = identity_domain::Violations::default();
+    v.add("custom_secret", "required when custom.secret_header_name is set");
+    identity_server::status::validation(&v.finish().err().unwrap_or_default())
+}
+
+/// `JwtAuthorizerService` (configuration of JWT and custom authorizers; the data plane
+/// validates tokens).
 #[derive(Debug)]
 pub struct Authorizers(pub Ctx);
 
@@ -18,9 +30,16 @@ impl JwtAuthorizerService for Authorizers {
         request: Request<pb::CreateJwtAuthorizerRequest>,
     ) -> Result<Response<pb::CreateJwtAuthorizerResponse>, Status> {
         let principal = admin(&request).or_status()?;
-        let AuthorizerRequest(spec) = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
-        let authorizer =
-            self.0.store_as(&principal).create_jwt_authorizer(&principal.account, spec).await.or_status()?;
+        let AuthorizerRequest { spec, secret } = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
+        if needs_secret(&spec) && secret.is_none() {
+            return Err(missing_secret());
+        }
+        let authorizer = self
+            .0
+            .store_as(&principal)
+            .create_authorizer(&principal.account, spec, secret.as_ref())
+            .await
+            .or_status()?;
         tracing::info!(account = %principal.account, authorizer = %authorizer.spec.name, "JWT authorizer created");
         Ok(Response::new(pb::CreateJwtAuthorizerResponse {
             jwt_authorizer: Some(authorizer_to_wire(&self.0.arns, authorizer)),
@@ -45,9 +64,20 @@ impl JwtAuthorizerService for Authorizers {
         request: Request<pb::UpdateJwtAuthorizerRequest>,
     ) -> Result<Response<pb::UpdateJwtAuthorizerResponse>, Status> {
         let principal = admin(&request).or_status()?;
-        let AuthorizerRequest(spec) = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
-        let authorizer =
-            self.0.store_as(&principal).update_jwt_authorizer(&principal.account, spec).await.or_status()?;
+        let AuthorizerRequest { spec, secret } = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
+        // No new secret keeps the stored one, so there must be one.
+        if needs_secret(&spec)
+            && secret.is_none()
+            && self.0.store.custom_authorizer_secret(&principal.account, &spec.name).await.or_status()?.is_none()
+        {
+            return Err(missing_secret());
+        }
+        let authorizer = self
+            .0
+            .store_as(&principal)
+            .update_authorizer(&principal.account, spec, secret.as_ref())
+            .await
+            .or_status()?;
         tracing::info!(account = %principal.account, authorizer = %authorizer.spec.name, "JWT authorizer updated");
         Ok(Response::new(pb::UpdateJwtAuthorizerResponse {
             jwt_authorizer: Some(authorizer_to_wire(&self.0.arns, authorizer)),

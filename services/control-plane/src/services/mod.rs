@@ -31,6 +31,7 @@ pub struct Context {
     pub arns: Arns,
     pub public_base_url: String,
     pub discovery: Discovery,
+    pub disconnect: crate::disconnect::Disconnect,
 }
 
 impl Context {

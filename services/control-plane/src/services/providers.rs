@@ -38,6 +38,7 @@ impl CredentialProviderService for Providers {
     ) -> Result<Response<pb::CreateCredentialProviderResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let ProviderRequest { spec, status } = ProviderRequest::try_from(request.into_inner()).or_status()?;
+        identity_telemetry::request::record_provider(&spec.name);
         let provider = self
             .0
             .store_as(&principal)
@@ -58,6 +59,7 @@ impl CredentialProviderService for Providers {
         let principal = admin(&request).or_status()?;
         let pb::GetCredentialProviderRequest { name: wanted } = request.into_inner();
         name(&wanted, Violations::resource_name)?;
+        identity_telemetry::request::record_provider(&wanted);
         let provider = self.0.store.get_credential_provider(&principal.account, &wanted).await.or_status()?;
         Ok(Response::new(pb::GetCredentialProviderResponse { credential_provider: Some(self.wire(provider)) }))
     }
@@ -68,6 +70,7 @@ impl CredentialProviderService for Providers {
     ) -> Result<Response<pb::UpdateCredentialProviderResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let ProviderRequest { spec, status } = ProviderRequest::try_from(request.into_inner()).or_status()?;
+        identity_telemetry::request::record_provider(&spec.name);
         let current = self.0.store.get_credential_provider(&principal.account, &spec.name).await.or_status()?;
         if current.config.provider_type() != spec.config.provider_type() {
             return Err(ServiceError::Precondition(format!(
@@ -97,6 +100,7 @@ impl CredentialProviderService for Providers {
         let principal = admin(&request).or_status()?;
         let pb::DeleteCredentialProviderRequest { name: wanted } = request.into_inner();
         name(&wanted, Violations::resource_name)?;
+        identity_telemetry::request::record_provider(&wanted);
         self.0.store_as(&principal).delete_credential_provider(&principal.account, &wanted).await.or_status()?;
         tracing::info!(account = %principal.account, provider = %wanted, "credential provider deleted");
         Ok(Response::new(pb::DeleteCredentialProviderResponse {}))

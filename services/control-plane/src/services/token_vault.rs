@@ -5,13 +5,19 @@
 //! key, the caller's account's data keys and ciphertexts under it, and says a key is retirable
 //! only when no data key of any account is wrapped by it. A data-key rotation is per account and
 //! re-encrypts the account's ciphertexts inline, before the call returns.
+//!
+//! `DeleteUserTokens` disconnects a user (see `disconnect.rs`).
 
+use identity_domain::Violations;
 use identity_proto::v1::{self as pb, token_vault_service_server::TokenVaultService};
 use identity_store::{StoreError, VaultStatus};
 use tonic::{Request, Response, Status};
 
 use super::{Ctx, OrStatus as _};
 use crate::{auth::admin, convert::timestamp, error::ServiceError};
+
+/// Longest user id accepted (a JWT user is `{iss}#{sub}`).
+const MAX_USER_ID_CHARS: usize = 1024;
 
 /// The only vault of an account.
 const DEFAULT_VAULT: &str = "default";
@@ -125,10 +131,66 @@ impl TokenVaultService for TokenVault {
         &self,
         request: Request<pb::DeleteUserTokensRequest>,
     ) -> Result<Response<pb::DeleteUserTokensResponse>, Status> {
-        admin(&request).or_status()?;
-        Err(Status::unimplemented(
-            "DeleteUserTokens is not available yet: this server does not store user OAuth grants, so there are none to delete",
-        ))
+        use pb::delete_user_tokens_request::CredentialProvider as P;
+        let principal = admin(&request).or_status()?;
+        let pb::DeleteUserTokensRequest { user_id, credential_provider, workload_name, token_vault_id } =
+            request.into_inner();
+        let account = &principal.account;
+        let mut v = Violations::default();
+        v.required("user_id", &user_id, MAX_USER_ID_CHARS);
+        if user_id.chars().any(char::is_control) {
+            v.add("user_id", "must not contain control characters");
+        }
+        let provider_name = match credential_provider {
+            Some(P::ResourceCredentialProviderName(name)) => {
+                v.resource_name("resource_credential_provider_name", &name);
+                Some(name)
+            }
+            Some(P::CredentialProviderArn(arn)) => match arn.strip_prefix(&self.0.arns.oauth2_provider(account, "")) {
+                Some(name) => {
+                    v.resource_name("credential_provider_arn", name);
+                    Some(name.to_owned())
+                }
+                None => {
+                    v.add(
+                        "credential_provider_arn",
+                        "is not an OAuth2 credential provider ARN of the caller's account",
+                    );
+                    None
+                }
+            },
+            None => None,
+        };
+        if let Some(name) = &workload_name {
+            v.workload_name("workload_name", name);
+        }
+        v.finish().or_status()?;
+        vault_id(&token_vault_id).or_status()?;
+        let provider = match &provider_name {
+            Some(name) => Some(self.0.store.get_credential_provider(account, name).await.or_status()?),
+            None => None,
+        };
+        let workload = match &workload_name {
+            Some(name) => Some(self.0.store.get_workload_identity(account, name).await.or_status()?),
+            None => None,
+        };
+        let store = self.0.store_as(&principal);
+        let done = self
+            .0
+            .disconnect
+            .disconnect(
+                &store,
+                account,
+                &user_id,
+                provider.as_ref(),
+                workload.as_ref().map(|w| (w.id.as_str(), w.spec.name.as_str())),
+            )
+            .await
+            .or_status()?;
+        Ok(Response::new(pb::DeleteUserTokensResponse {
+            deleted_count: i64::try_from(done.deleted).unwrap_or(i64::MAX),
+            revoked_count: i64::try_from(done.revoked).unwrap_or(i64::MAX),
+        }))
     }
 }
 

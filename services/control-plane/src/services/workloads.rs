@@ -19,6 +19,7 @@ impl WorkloadIdentityService for Workloads {
     ) -> Result<Response<pb::CreateWorkloadIdentityResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let WorkloadRequest { spec, .. } = WorkloadRequest::try_from(request.into_inner()).or_status()?;
+        identity_telemetry::request::record_workload(&spec.name);
         let identity =
             self.0.store_as(&principal).create_workload_identity(&principal.account, spec).await.or_status()?;
         tracing::info!(account = %principal.account, workload = %identity.spec.name, "workload identity created");
@@ -34,6 +35,7 @@ impl WorkloadIdentityService for Workloads {
         let principal = admin(&request).or_status()?;
         let pb::GetWorkloadIdentityRequest { name: wanted } = request.into_inner();
         name(&wanted, identity_domain::Violations::workload_name)?;
+        identity_telemetry::request::record_workload(&wanted);
         let identity = self.0.store.get_workload_identity(&principal.account, &wanted).await.or_status()?;
         Ok(Response::new(pb::GetWorkloadIdentityResponse {
             workload_identity: Some(workload_to_wire(&self.0.arns, identity)),
@@ -46,6 +48,7 @@ impl WorkloadIdentityService for Workloads {
     ) -> Result<Response<pb::UpdateWorkloadIdentityResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let WorkloadRequest { mut spec, kind } = WorkloadRequest::try_from(request.into_inner()).or_status()?;
+        identity_telemetry::request::record_workload(&spec.name);
         if kind.is_none() {
             // An unspecified type keeps the current one.
             spec.kind = self.0.store.get_workload_identity(&principal.account, &spec.name).await.or_status()?.spec.kind;
@@ -65,6 +68,7 @@ impl WorkloadIdentityService for Workloads {
         let principal = admin(&request).or_status()?;
         let pb::DeleteWorkloadIdentityRequest { name: wanted } = request.into_inner();
         name(&wanted, identity_domain::Violations::workload_name)?;
+        identity_telemetry::request::record_workload(&wanted);
         self.0.store_as(&principal).delete_workload_identity(&principal.account, &wanted).await.or_status()?;
         tracing::info!(account = %principal.account, workload = %wanted, "workload identity deleted");
         Ok(Response::new(pb::DeleteWorkloadIdentityResponse {}))

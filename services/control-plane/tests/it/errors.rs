@@ -14,6 +14,7 @@ fn workload(name: &str) -> pb::CreateWorkloadIdentityRequest {
         }),
         allowed_resource_oauth2_return_urls: vec!["https://app.example.com/done".to_owned()],
         tags: [("team".to_owned(), "support".to_owned())].into(),
+        authorizer_names: vec![],
     }
 }
 
@@ -78,6 +79,7 @@ async fn workload_identity_round_trip_conflict_and_not_found() {
         attributes: None,
         allowed_resource_oauth2_return_urls: vec![],
         tags: Default::default(),
+        authorizer_names: vec![],
     };
     let updated = client.update_workload_identity(update).await.unwrap().into_inner().workload_identity.unwrap();
     assert_eq!((updated.description.as_str(), updated.r#type), ("changed", pb::WorkloadIdentityType::Agent as i32));

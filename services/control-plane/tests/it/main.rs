@@ -5,9 +5,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod accounts;
+mod admin_jwt;
 mod audit;
+mod authorizers;
 mod discovery;
 mod errors;
+mod hardening;
 mod reflection;
 mod secrets;
 mod support;

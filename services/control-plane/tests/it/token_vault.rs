@@ -115,8 +115,26 @@ async fn master_key_rotation_retires_the_old_key(db: SharedDb) {
         vault.data_keys.iter().map(|k| (k.data_key_id.as_str(), k.current, k.ciphertext_count)).collect();
     assert_eq!(counts, [("v1", false, 0), ("v2", true, 1)]);
 
-    let unsupported = client.delete_user_tokens(pb::DeleteUserTokensRequest::default()).await.unwrap_err();
-    assert_eq!(unsupported.code(), Code::Unimplemented);
+    // DeleteUserTokens checks what it is given (its effects are tested with the data planes, in
+    // the data plane's `disconnect` tests).
+    let refused = client.delete_user_tokens(pb::DeleteUserTokensRequest::default()).await.unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    let for_alice = |provider: Option<pb::delete_user_tokens_request::CredentialProvider>| {
+        pb::DeleteUserTokensRequest { user_id: "alice".to_owned(), credential_provider: provider, ..Default::default() }
+    };
+    use pb::delete_user_tokens_request::CredentialProvider as P;
+    let refused = client
+        .delete_user_tokens(for_alice(Some(P::CredentialProviderArn("arn:aws:iam::1:role/x".to_owned()))))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    let missing = client
+        .delete_user_tokens(for_alice(Some(P::ResourceCredentialProviderName("Nope".to_owned()))))
+        .await
+        .unwrap_err();
+    assert_eq!(missing.code(), Code::NotFound, "{missing:?}");
+    let nothing = client.delete_user_tokens(for_alice(None)).await.unwrap().into_inner();
+    assert_eq!((nothing.deleted_count, nothing.revoked_count), (0, 0));
     drop(second);
 
     // Restarted with k2 alone: the provider is served and its secret opens.

@@ -40,6 +40,7 @@ async fn fixture() -> Fixture {
         attributes: WorkloadAttributes::default(),
         allowed_return_urls: vec![],
         tags: Default::default(),
+        authorizers: vec![],
     };
     let workload = store.create_workload_identity(&account, spec).await.unwrap();
     let issuer = WatIssuer::new(
@@ -82,7 +83,8 @@ async fn tampered_foreign_and_expired_tokens_fail() {
     for bad in ["", "not-a-jwt", "a.b.c"] {
         assert!(matches!(f.issuer.verify(bad).await, Err(WatError::Invalid(_))), "{bad}");
     }
-    assert!(matches!(f.issuer.verify(&"x".repeat(5000)).await, Err(WatError::Invalid("is too large"))));
+    let too_large = "x".repeat(MAX_TOKEN_BYTES + 1);
+    assert!(matches!(f.issuer.verify(&too_large).await, Err(WatError::Invalid("is too large"))));
 
     // Another deployment (other issuer URL, same database) does not accept it.
     let other = WatIssuer::new(
@@ -125,4 +127,21 @@ async fn keys_rotate_and_the_jwks_keeps_what_live_tokens_need() {
     let jwks: JwkSet = serde_json::from_value(f.issuer.jwks().await.unwrap()).unwrap();
     assert!(jwks.find(&first_kid).is_none());
     assert!(jwks.find(&second_kid).is_some());
+}
+
+#[tokio::test]
+async fn a_sealed_subject_token_rides_along_and_is_signed() {
+    let f = fixture().await;
+    let sealed = "c2VhbGVkLXVzZXItand0".to_owned();
+    let (token, _) = f.issuer.mint_with_subject(&f.workload, Some("user-a"), Some(sealed.clone())).await.unwrap();
+    assert_eq!(f.issuer.verify(&token).await.unwrap().stk, Some(sealed));
+    let (plain, _) = f.issuer.mint(&f.workload, Some("user-a")).await.unwrap();
+    assert_eq!(f.issuer.verify(&plain).await.unwrap().stk, None);
+
+    // Another sealed token in the payload breaks the signature.
+    let mut parts: Vec<String> = token.split('.').map(str::to_owned).collect();
+    let mut claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(&parts[1]).unwrap()).unwrap();
+    claims["stk"] = "b3RoZXI".into();
+    parts[1] = URL_SAFE_NO_PAD.encode(serde_json::to_vec(&claims).unwrap());
+    assert!(matches!(f.issuer.verify(&parts.join(".")).await, Err(WatError::Invalid("failed verification"))));
 }

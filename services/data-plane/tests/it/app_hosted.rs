@@ -43,6 +43,7 @@ async fn world() -> Option<World> {
             attributes: WorkloadAttributes::default(),
             allowed_return_urls: vec![APP_CB.to_owned(), APP_CB_2.to_owned()],
             tags: Default::default(),
+            authorizers: vec![],
         };
         store.create_workload_identity(&a, spec).await.unwrap();
     }
@@ -65,6 +66,7 @@ async fn world() -> Option<World> {
             },
             tenant: String::new(),
             default_scopes: vec!["read".to_owned()],
+            token_exchange: None,
         }),
         secret: SecretString::new(WEB_APP.1.to_owned()),
         tags: Default::default(),

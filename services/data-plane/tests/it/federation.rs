@@ -47,6 +47,7 @@ async fn world_with(ttl: Option<u64>, extra: &[&str], replicas: usize) -> Option
             attributes: WorkloadAttributes::default(),
             allowed_return_urls: vec![RETURN_URL.to_owned()],
             tags: Default::default(),
+            authorizers: vec![],
         };
         store.create_workload_identity(&a, spec).await.unwrap();
     }
@@ -58,6 +59,7 @@ async fn world_with(ttl: Option<u64>, extra: &[&str], replicas: usize) -> Option
             discovery: Oauth2Discovery { discovery_url: None, metadata: Some(metadata) },
             tenant: String::new(),
             default_scopes: vec!["read".to_owned()],
+            token_exchange: None,
         }),
         secret: SecretString::new(secret.to_owned()),
         tags: Default::default(),
@@ -334,6 +336,22 @@ async fn two_hundred_callers_on_two_replicas_refresh_once() {
     assert!(!distinct.contains(&forced.access_token));
     assert!(forced.expires_in > 0);
     assert_eq!(w.idp.counters().await.token.get("refresh_token"), Some(&2));
+
+    // Both refreshes are in the audit log, for alice (as a hash) and the workload.
+    let store = open_store(&w.db).await;
+    let refreshes = crate::audit::events_named(&store, &account_a(), "RefreshUserToken", 2).await;
+    let alice_hash = identity_crypto::audit_user_hash("111111111111", "alice");
+    for e in &refreshes {
+        let x = &e.entry;
+        assert_eq!(
+            (x.workload_name.as_str(), x.provider_name.as_str(), x.user_hash.as_str()),
+            ("agent-x", "Idp", alice_hash.as_str())
+        );
+        assert_eq!((x.outcome, x.oauth2_flow.as_str()), (identity_domain::AuditOutcome::Success, "USER_FEDERATION"));
+    }
+    // The forced one precedes its RefreshToken call.
+    let forced = crate::audit::events_named(&store, &account_a(), "RefreshToken", 1).await;
+    assert_eq!(forced[0].sequence, refreshes[1].sequence + 1);
 }
 
 async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
@@ -367,4 +385,24 @@ async fn a_refresh_against_a_provider_that_is_down_leaves_the_grant_alone() {
     let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&db.url).await.unwrap();
     let versions: Vec<i64> = sqlx::query_scalar("SELECT version FROM oauth_grants").fetch_all(&pool).await.unwrap();
     assert_eq!(versions, [1], "the grant is still there, unchanged");
+
+    // The failed refresh is audited with the cause, before the vend it failed.
+    let store = open_store(&db).await;
+    let refresh = crate::audit::events_named(&store, &account_a(), "RefreshUserToken", 1).await;
+    let x = &refresh[0].entry;
+    assert_eq!(
+        (x.outcome, x.error_reason.as_str()),
+        (identity_domain::AuditOutcome::Failure, "TokenRefreshFailed:provider_unreachable")
+    );
+    assert_eq!((x.workload_name.as_str(), x.provider_name.as_str()), ("agent-x", "Idp"));
+    let vends = crate::audit::events_named(&store, &account_a(), "GetResourceOauth2AccessToken", 3).await;
+    let failed = vends.last().unwrap();
+    assert_eq!((failed.sequence, failed.entry.error_reason.as_str()), (refresh[0].sequence + 1, "TokenRefreshFailed"));
+    // The session's completion names the workload and the user it bound.
+    let completed = crate::audit::events_named(&store, &account_a(), "CompleteResourceTokenAuth", 1).await;
+    let alice_hash = identity_crypto::audit_user_hash("111111111111", "alice");
+    assert_eq!(
+        (completed[0].entry.workload_name.as_str(), completed[0].entry.user_hash.as_str()),
+        ("agent-x", alice_hash.as_str())
+    );
 }

@@ -46,6 +46,7 @@ async fn authorizer(store: &Store, name: &str, discovery_url: &str, clients: &[&
         allowed_clients: clients.iter().map(|c| (*c).to_owned()).collect(),
         allowed_scopes: vec!["read".to_owned()],
         required_claims: BTreeMap::new(),
+        custom: None,
     };
     store.create_jwt_authorizer(&account_a(), spec).await.unwrap();
 }
@@ -289,4 +290,36 @@ async fn idps_outside_the_allowed_networks_are_not_fetched() {
     assert_eq!((code, metadata.get("check").map(String::as_str)), (Code::Unavailable, Some("discovery_failed")));
     assert_eq!(w.idp.counters().await.discovery, before.discovery, "the request never left");
     plane.stop().await;
+}
+
+#[tokio::test]
+async fn a_workload_accepts_only_tokens_its_own_authorizers_accept() {
+    let Some(w) = world().await else { return };
+    let store = open_store(&w.db).await;
+    // `d-other` accepts the `other` client's tokens, which every other authorizer refuses;
+    // agent-y trusts `d-other` alone, agent-x the account default (every JWT authorizer).
+    authorizer(&store, "d-other", &w.idp.discovery_url(), &[UNCONFIGURED.0], w.idp.resource()).await;
+    let mut spec = store.get_workload_identity(&account_a(), "agent-y").await.unwrap().spec;
+    spec.authorizers = vec!["d-other".to_owned()];
+    store.update_workload_identity(&account_a(), spec).await.unwrap();
+    store.close().await;
+    let service = w.idp.client_credentials(SERVICE.0, SERVICE.1, "read").await;
+    let other = w.idp.client_credentials(UNCONFIGURED.0, UNCONFIGURED.1, "read").await;
+
+    // Only b-main accepts the service's token: agent-x takes it, agent-y refuses it, although
+    // the token is valid and the account trusts its issuer.
+    wat_for_jwt(&w, &w.key, "agent-x", &service).await.unwrap();
+    let err = wat_for_jwt(&w, &w.key, "agent-y", &service).await.unwrap_err();
+    assert_refused(&err, "client_not_allowed", &service);
+    let wat = wat_for_jwt(&w, &w.key, "agent-y", &other).await.unwrap();
+    let user = format!("{}#{}", w.idp.issuer(), UNCONFIGURED.0);
+    assert_eq!(wat_claims(&w, &wat).await["uid"].as_str(), Some(user.as_str()));
+
+    // ValidateToken for a workload narrows the same way; naming an authorizer still wins.
+    let err = validate(&w.plane, &w.key, &service, Some("agent-y"), None).await.unwrap_err();
+    assert_refused(&err, "client_not_allowed", &service);
+    let validated = validate(&w.plane, &w.key, &other, Some("agent-y"), None).await.unwrap();
+    assert_eq!(validated.authorizer_name, "d-other");
+    let named = validate(&w.plane, &w.key, &service, Some("agent-y"), Some("b-main")).await.unwrap();
+    assert_eq!(named.authorizer_name, "b-main");
 }

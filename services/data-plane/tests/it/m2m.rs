@@ -95,6 +95,7 @@ async fn world_at(path: &str, expires_in: u64, secret: &str, allow_loopback: boo
             },
             tenant: String::new(),
             default_scopes: vec!["backend:read".to_owned()],
+            token_exchange: None,
         }),
         secret: SecretString::new(secret.to_owned()),
         tags: Default::default(),

@@ -6,10 +6,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod app_hosted;
+mod audit;
+mod cluster;
+mod custom;
+mod disconnect;
+mod exchange;
 mod federation;
 mod jwt;
 mod lifecycle;
 mod m2m;
+mod propagation;
+mod rate_limit;
 mod resilience;
 mod support;
 mod vending;

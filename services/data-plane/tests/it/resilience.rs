@@ -77,6 +77,7 @@ async fn m2m_against_the_idp_is_cached_sealed_and_refetched_after_expiry() {
             },
             tenant: String::new(),
             default_scopes: vec!["read".to_owned()],
+            token_exchange: None,
         }),
         secret: SecretString::new("svc-secret-8d2a".to_owned()),
         tags: Default::default(),

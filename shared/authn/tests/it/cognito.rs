@@ -22,6 +22,7 @@ fn setup_cognito(idp: &FakeIdp) -> AuthorizerPolicy {
         allowed_clients: vec![APP_CLIENT.into()],
         allowed_scopes: Vec::new(),
         required_claims: BTreeMap::new(),
+        custom: None,
     };
     AuthorizerPolicy::from(&spec)
 }
@@ -96,6 +97,7 @@ async fn a_policy_keeps_every_field_of_the_authorizer() {
         allowed_clients: vec!["c".into()],
         allowed_scopes: vec!["s".into()],
         required_claims: [("k".to_owned(), "v".to_owned())].into(),
+        custom: None,
     };
     let policy = AuthorizerPolicy::from(&spec);
     assert_eq!(policy.discovery_url, spec.discovery_url);

@@ -126,3 +126,21 @@ async fn counters_count_within_a_window(cache: Arc<dyn Cache>) {
     // The window does not slide with each increment: it ends and the count starts over.
     eventually("window end", || async { cache.increment("rate", window).await.unwrap() == 1 }).await;
 }
+
+/// The in-process cache alone (Redis keys are deleted one by one by whoever knows them).
+#[tokio::test]
+async fn in_process_entries_are_invalidated_by_prefix() {
+    let cache = MemoryCache::new(100);
+    for key in ["grant:111111111111:a", "grant:111111111111:b", "grant:222222222222:a", "apikey:111111111111:x"] {
+        cache.set(key, b"v", Duration::from_secs(60)).await.unwrap();
+    }
+    cache.invalidate_prefix("grant:111111111111:");
+    for (key, kept) in [
+        ("grant:111111111111:a", false),
+        ("grant:111111111111:b", false),
+        ("grant:222222222222:a", true),
+        ("apikey:111111111111:x", true),
+    ] {
+        assert_eq!(cache.get(key).await.unwrap().is_some(), kept, "{key}");
+    }
+}

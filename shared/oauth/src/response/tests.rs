@@ -118,3 +118,14 @@ fn expires_in_as_string_is_accepted() {
     let grant = ok(ResponseShape::Standard, JSON, r#"{"access_token":"t","expires_in":"3599"}"#, None);
     assert_eq!((grant.expires_in, grant.token_type.as_str()), (Some(3599), "Bearer"));
 }
+
+#[test]
+fn grants_and_client_credentials_redact_their_secrets_in_debug() {
+    let body = r#"{"access_token": "at-must-not-print", "refresh_token": "rt-must-not-print", "token_type": "Bearer"}"#;
+    let grant = ok(ResponseShape::Standard, JSON, body, Some(3600));
+    let shown = format!("{grant:?} {grant:#?}");
+    assert!(!shown.contains("at-must-not-print") && !shown.contains("rt-must-not-print"), "{shown}");
+    let client = crate::ClientCredentials { client_id: "the-client", client_secret: "cs-must-not-print" };
+    let shown = format!("{client:?} {client:#?}");
+    assert!(shown.contains("the-client") && !shown.contains("cs-must-not-print"), "{shown}");
+}

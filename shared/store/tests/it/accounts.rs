@@ -23,7 +23,7 @@ pub async fn migrations_are_idempotent_and_checked(h: Harness) {
     .await
     .unwrap();
     let err = store.check_migrated().await.unwrap_err();
-    assert!(matches!(err, StoreError::NotMigrated { found: 0, needed: 4 }), "{err}");
+    assert!(matches!(err, StoreError::NotMigrated { found: 0, needed: 6 }), "{err}");
     assert!(err.to_string().contains("identity-control-plane migrate"));
 }
 
@@ -51,6 +51,7 @@ pub async fn quota_holds_under_concurrent_creates(h: Harness) {
                             attributes: WorkloadAttributes::default(),
                             allowed_return_urls: vec![],
                             tags: Default::default(),
+                            authorizers: vec![],
                         },
                     )
                     .await

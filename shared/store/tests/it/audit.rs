@@ -1,5 +1,5 @@
-use identity_domain::{AccountId, Arns, AuditFilter, AuditOutcome, AuditRecord, ProviderStatus};
-use identity_store::{AuditContext, ChainBreak, ChainBreakReason, Store, StoreError};
+use identity_domain::{AccountId, Arns, AuditEntry, AuditFilter, AuditOutcome, AuditRecord, ProviderStatus};
+use identity_store::{AuditContext, ChainBreak, ChainBreakReason, QueuedAuditEvent, Store, StoreError};
 
 use crate::{
     access_keys::key,
@@ -196,4 +196,107 @@ pub async fn listing_is_per_account_filtered_and_paged(h: Harness) {
         }
     }
     assert_eq!(seen, [1, 2, 3, 4, 5]);
+}
+
+fn vend(workload: &str, outcome: AuditOutcome, reason: &str) -> AuditEntry {
+    AuditEntry {
+        access_key_id: "AKIAVENDVENDVENDVEND".to_owned(),
+        workload_name: workload.to_owned(),
+        provider_name: "github".to_owned(),
+        user_hash: identity_crypto::audit_user_hash("111111111111", "alice"),
+        oauth2_flow: "M2M".to_owned(),
+        scopes: vec!["repo".to_owned(), "read:user".to_owned()],
+        outcome,
+        error_reason: reason.to_owned(),
+        ..AuditEntry::success("GetResourceOauth2AccessToken")
+    }
+}
+
+fn queued(time: i64, entry: AuditEntry) -> QueuedAuditEvent {
+    QueuedAuditEvent::new(
+        time,
+        "access-key:AKIAVENDVENDVENDVEND".to_owned(),
+        "0af7651916cd43dd8448eb211c80319c".to_owned(),
+        entry,
+    )
+    .unwrap()
+}
+
+pub async fn queued_events_join_the_chain_once_and_tampering_shows(h: Harness) {
+    let (a, b) = (account_a(), account_b());
+    let store = as_ops(&h);
+    store.create_workload_identity(&a, spec("agent-1")).await.unwrap();
+    // Vends that happened before they were written keep their own time.
+    let batch = [
+        queued(T0 - 20, vend("agent-1", AuditOutcome::Success, "")),
+        queued(T0 - 10, vend("agent-2", AuditOutcome::Denied, "AccessDeniedException")),
+    ];
+    assert_eq!(h.store.append_audit_events(&a, &batch).await.unwrap(), 2);
+    // A retried batch that had committed is recognised and not written twice.
+    assert_eq!(h.store.append_audit_events(&a, &batch).await.unwrap(), 0);
+    assert_eq!(h.store.append_audit_events(&a, &[]).await.unwrap(), 0);
+    store.create_credential_provider(&a, api_key("github", API_KEY), ProviderStatus::Active).await.unwrap();
+    assert_eq!(
+        h.store.append_audit_events(&b, &[queued(T0, vend("agent-b", AuditOutcome::Success, ""))]).await.unwrap(),
+        1
+    );
+
+    let events = all(&h.store, &a).await;
+    let summary: Vec<_> = events
+        .iter()
+        .map(|e| {
+            (
+                e.sequence,
+                e.entry.event_name.as_str(),
+                e.principal.as_str(),
+                e.event_time,
+                e.entry.workload_name.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, "CreateWorkloadIdentity", "admin:ops", T0, "agent-1"),
+            (2, "GetResourceOauth2AccessToken", "access-key:AKIAVENDVENDVENDVEND", T0 - 20, "agent-1"),
+            (3, "GetResourceOauth2AccessToken", "access-key:AKIAVENDVENDVENDVEND", T0 - 10, "agent-2"),
+            (4, "CreateCredentialProvider", "admin:ops", T0, ""),
+        ]
+    );
+    assert_eq!(events[1].event_id, batch[0].event_id);
+    assert_eq!(events[1].entry, batch[0].entry);
+    assert_eq!(events[2].entry.error_reason, "AccessDeniedException");
+    assert_eq!(events[2].trace_id, "0af7651916cd43dd8448eb211c80319c");
+    let denied = h
+        .store
+        .list_audit_events(&a, &AuditFilter { outcome: Some(AuditOutcome::Denied), ..Default::default() }, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(denied.items.iter().map(|e| e.sequence).collect::<Vec<_>>(), [3]);
+    let in_b = all(&h.store, &b).await;
+    assert_eq!(in_b.iter().map(|e| (e.sequence, e.entry.workload_name.as_str())).collect::<Vec<_>>(), [(1, "agent-b")]);
+    assert_eq!(
+        h.store.verify_audit_chain(&a).await.unwrap(),
+        identity_store::VerifyReport { checked: 4, first_broken: None }
+    );
+
+    // A vend's event turned from a refusal into a success is found.
+    let pool = raw_pool(&h).await;
+    sqlx::query(
+        "UPDATE audit_events SET outcome = 'SUCCESS', error_reason = '' WHERE account_id = $1 AND sequence = 3",
+    )
+    .bind(a.as_str())
+    .execute(&pool)
+    .await
+    .unwrap();
+    let report = h.store.verify_audit_chain(&a).await.unwrap();
+    assert_eq!(report.first_broken, Some(ChainBreak { sequence: 3, reason: ChainBreakReason::HashMismatch }));
+    // And a deleted one leaves a gap.
+    sqlx::query("DELETE FROM audit_events WHERE account_id = $1 AND sequence = 2")
+        .bind(a.as_str())
+        .execute(&pool)
+        .await
+        .unwrap();
+    let report = h.store.verify_audit_chain(&a).await.unwrap();
+    assert_eq!(report.first_broken, Some(ChainBreak { sequence: 3, reason: ChainBreakReason::SequenceGap }));
 }

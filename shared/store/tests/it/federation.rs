@@ -8,7 +8,7 @@ use crate::{
 };
 
 /// Walks a session through the whole flow, as the data plane does, and completes it.
-async fn authorize(h: &Harness, session: &OauthSession, scopes_key: &str) -> Result<(), StoreError> {
+pub async fn authorize(h: &Harness, session: &OauthSession, scopes_key: &str) -> Result<(), StoreError> {
     h.store.create_oauth_session(session, &SecretString::new("pkce-verifier".to_owned())).await.unwrap();
     let state = format!("state-hash-{}", session.session_id);
     assert!(h.store.redirect_oauth_session(&session.session_id, &state).await.unwrap());

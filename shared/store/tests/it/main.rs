@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 mod authorizers;
 mod federation;
+mod generations;
 mod providers;
 mod signing_keys;
 mod support;
@@ -56,14 +57,21 @@ conformance!(
     providers::update_keeps_or_rotates_secret,
     providers::discovery_outcome_respects_version,
     providers::quotas_are_per_type,
+    providers::token_exchange_settings_round_trip,
     authorizers::authorizer_round_trip,
+    authorizers::workloads_name_existing_authorizers_and_pin_them,
+    authorizers::custom_authorizer_secrets_are_sealed_kept_and_dropped,
+    authorizers::custom_authorizer_secrets_follow_data_key_rotation,
     access_keys::lifecycle,
     federation::grants_per_user_and_provider_are_capped,
     federation::grant_versions_fence_refreshes,
+    generations::invalidating_changes_raise_the_config_generation,
+    generations::deleting_user_grants_removes_only_theirs,
     signing_keys::signing_keys_rotate_once_and_stay_sealed,
     audit::mutations_append_exactly_their_events,
     audit::tampering_is_detected,
     audit::listing_is_per_account_filtered_and_paged,
+    audit::queued_events_join_the_chain_once_and_tampering_shows,
     vault::rewrap_frees_the_old_master_key,
     vault::data_key_rotation_reencrypts_every_ciphertext,
     vault::rotation_concurrent_with_writes_loses_nothing,

@@ -19,6 +19,7 @@ pub fn oauth2(name: &str, secret: &str) -> ProviderSpec {
             discovery: Oauth2Discovery::default(),
             tenant: String::new(),
             default_scopes: vec!["api".to_owned()],
+            token_exchange: None,
         }),
         secret: SecretString::new(secret.to_owned()),
         tags: Default::default(),
@@ -184,4 +185,27 @@ pub async fn quotas_are_per_type(h: Harness) {
         store.create_credential_provider(&a, api_key("k1", "s"), ProviderStatus::Active).await,
         Err(StoreError::QuotaExceeded { .. })
     ));
+}
+
+/// Token-exchange settings live in the provider's JSON config: no migration, and rows written
+/// before they existed read as "not configured".
+pub async fn token_exchange_settings_round_trip(h: Harness) {
+    let a = account_a();
+    let mut spec = oauth2("Exchanging", CLIENT_SECRET);
+    if let ProviderConfig::Oauth2(config) = &mut spec.config {
+        config.token_exchange = Some(Box::new(identity_domain::TokenExchangeConfig {
+            subject_token_type: identity_domain::TOKEN_TYPE_JWT.to_owned(),
+            requested_token_type: Some(identity_domain::TOKEN_TYPE_ACCESS_TOKEN.to_owned()),
+            default_audiences: vec!["https://api.example.com".to_owned()],
+            default_resources: vec!["https://api.example.com/v1".to_owned()],
+            actor_token: identity_domain::ActorToken::M2m,
+            actor_token_scopes: vec!["agent".to_owned()],
+        }));
+    }
+    let created = h.store.create_credential_provider(&a, spec.clone(), ProviderStatus::Active).await.unwrap();
+    assert_eq!(created.config, spec.config);
+    assert_eq!(h.store.get_credential_provider(&a, "Exchanging").await.unwrap().config, spec.config);
+    let plain = h.store.create_credential_provider(&a, oauth2("Plain", CLIENT_SECRET), ProviderStatus::Active).await;
+    let ProviderConfig::Oauth2(config) = plain.unwrap().config else { panic!("not oauth2") };
+    assert_eq!(config.token_exchange, None);
 }

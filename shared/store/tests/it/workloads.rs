@@ -14,6 +14,7 @@ pub fn spec(name: &str) -> WorkloadIdentitySpec {
         },
         allowed_return_urls: vec!["https://app.example.com/oauth/done".to_owned()],
         tags: [("team".to_owned(), "support".to_owned())].into(),
+        authorizers: vec![],
     }
 }
 

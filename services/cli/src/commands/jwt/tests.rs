@@ -51,3 +51,49 @@ fn setup_cognito_refuses_a_malformed_pool_or_a_contradicting_region() {
     assert_eq!(err.to_string(), "user pool 'us-east-1_Ab' is in us-east-1, not in --region eu-west-1");
     assert!(cognito(&["--user-pool-id", "us-east-1_Ab", "--client-id", "c", "--region", "us-east-1"]).is_ok());
 }
+
+#[test]
+fn setup_aws_jwt_names_the_workload_to_attach_to() {
+    let IdentityCommand::SetupAwsJwt(args) = identity(&[
+        "setup-aws-jwt",
+        "--name",
+        "okta",
+        "--workload-identity",
+        "support-agent",
+        "--discovery-url",
+        "https://i/.well-known/openid-configuration",
+        "--client-id",
+        "c",
+    ]) else {
+        panic!("not setup-aws-jwt")
+    };
+    assert_eq!(args.workload_identity.as_deref(), Some("support-agent"));
+    let request = build_setup_request(args).unwrap();
+    assert_eq!((request.name.as_str(), request.custom), ("okta", None));
+}
+
+#[test]
+fn setup_custom_authorizer_sends_the_endpoint_and_the_secret_once() {
+    let IdentityCommand::SetupCustomAuthorizer(args) = identity(&[
+        "setup-custom-authorizer",
+        "--name",
+        "corp",
+        "--endpoint-url",
+        "https://authz.example.com/check",
+        "--secret-header",
+        "x-authz-secret",
+        "--secret",
+        "s3cret-value",
+    ]) else {
+        panic!("not setup-custom-authorizer")
+    };
+    assert!(!format!("{args:?}").contains("s3cret-value"), "the secret is redacted");
+    let request = build_custom_request(args);
+    let custom = request.custom.unwrap();
+    assert_eq!(
+        (custom.endpoint_url.as_str(), custom.timeout_ms, custom.secret_header_name.as_str()),
+        ("https://authz.example.com/check", 2_000, "x-authz-secret")
+    );
+    assert_eq!(request.custom_secret, "s3cret-value");
+    assert!(request.discovery_url.is_empty() && request.allowed_audiences.is_empty());
+}

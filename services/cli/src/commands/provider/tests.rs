@@ -196,3 +196,39 @@ fn provider_json_carries_the_callback_url_and_short_names() {
     assert_eq!(json["oauth2ProviderConfig"]["defaultScopes"], serde_json::json!(["api"]));
     assert!(json.get("apiKeyProviderConfig").is_none());
 }
+
+#[test]
+fn token_exchange_flags_become_the_providers_settings() {
+    let base = [&["--name", "Okta", "--type", "oauth2", "--vendor", "okta", "--tenant", "acme.okta.com"][..], &SECRET];
+    assert_eq!(oauth2(&build(&base.concat()).unwrap()).token_exchange, None, "off unless asked for");
+    let flags = [
+        "--token-exchange",
+        "--token-exchange-audiences",
+        "https://api.example, https://other.example",
+        "--token-exchange-resources",
+        "https://api.example/v1",
+        "--actor-token-m2m",
+        "--actor-token-scopes",
+        "agent",
+    ];
+    let request = build(&[&base.concat()[..], &flags].concat()).unwrap();
+    let exchange = oauth2(&request).token_exchange.clone().unwrap();
+    assert_eq!(exchange.default_audiences, ["https://api.example", "https://other.example"]);
+    assert_eq!(exchange.default_resources, ["https://api.example/v1"]);
+    assert_eq!(exchange.actor_token, i32::from(TokenExchangeActorToken::M2m));
+    assert_eq!(exchange.subject_token_type, "");
+    assert_eq!(exchange.actor_token_scopes, ["agent"]);
+    let printed = provider_record(&CredentialProvider {
+        oauth2_provider_config_output: Some(Oauth2ProviderConfigOutput {
+            token_exchange: Some(exchange),
+            ..Default::default()
+        }),
+        ..Default::default()
+    })
+    .render(OutputFormat::Json)
+    .unwrap();
+    assert!(printed.contains("\"actorToken\": \"M2M\"") || printed.contains("\"actorToken\":\"M2M\""), "{printed}");
+
+    let api_key = build(&["--name", "K", "--type", "api_key", "--api-key", "k", "--token-exchange"]);
+    assert!(usage_message(api_key).contains("--token-exchange"));
+}

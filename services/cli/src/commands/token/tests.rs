@@ -211,3 +211,55 @@ fn complete_auth_names_the_user_by_id_or_token() {
         "--user-token is empty"
     );
 }
+
+#[test]
+fn token_exchange_mints_from_the_user_jwt_and_sends_audiences_and_resources() {
+    for spelling in ["token-exchange", "ON_BEHALF_OF_TOKEN_EXCHANGE"] {
+        let plan = plan_of(&[
+            "--name",
+            "Okta",
+            "--flow",
+            spelling,
+            "--audience",
+            "https://api.example, https://other.example",
+            "--resource",
+            "https://api.example/v1",
+            "--workload-name",
+            "agent-1",
+            "--user-token",
+            " eyJ.user.jwt\n",
+        ])
+        .unwrap();
+        assert_eq!(plan.request.oauth2_flow, i32::from(Oauth2Flow::OnBehalfOfTokenExchange));
+        assert_eq!(plan.request.audiences, ["https://api.example", "https://other.example"]);
+        assert_eq!(plan.request.resources, ["https://api.example/v1"]);
+        let WatSource::Mint(MintRequest::ForJwt { workload_name, user_token }) = &plan.wat else {
+            panic!("{:?}", plan.wat)
+        };
+        assert_eq!((workload_name.as_str(), user_token.expose()), ("agent-1", "eyJ.user.jwt"));
+        assert!(!format!("{plan:?}").contains("eyJ.user.jwt"), "the user JWT is never shown");
+    }
+    // A given WAT is taken as minted from a JWT; the service says otherwise if it is not.
+    let plan = plan_of(&["--name", "Okta", "--flow", "token-exchange", "--workload-access-token", "wat"]).unwrap();
+    assert!(matches!(plan.wat, WatSource::Given(_)));
+}
+
+#[test]
+fn token_exchange_refuses_what_it_cannot_use() {
+    let refused = [
+        &["--flow", "token-exchange", "--workload-name", "a"][..],
+        &["--flow", "token-exchange", "--workload-name", "a", "--user-id", "u"],
+        &["--flow", "token-exchange", "--workload-access-token", "w", "--return-url", "https://app.example"],
+        &["--flow", "m2m", "--workload-name", "a", "--audience", "https://api.example"],
+        &["--flow", "user-federation", "--workload-name", "a", "--user-id", "u", "--resource", "https://x.example"],
+        &["--flow", "token-exchange", "--user-token", "jwt", "--workload-access-token", "w"],
+    ];
+    for argv in refused {
+        use clap::Parser as _;
+        let argv: Vec<&str> = ["--name", "Okta"].into_iter().chain(argv.iter().copied()).collect();
+        let full = ["agentcore", "identity", "get-token"].into_iter().chain(argv.iter().copied());
+        // Refused by the parser (conflicting flags) or by the plan.
+        let refused = crate::args::Cli::try_parse_from(full).is_err() || plan_of(&argv).is_err();
+        assert!(refused, "{argv:?} was accepted");
+    }
+}

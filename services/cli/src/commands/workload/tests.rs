@@ -91,3 +91,52 @@ fn get_prints_key_value_lines() {
     assert!(lines.contains("\nattributes.capabilities: crm\n"), "{lines}");
     assert!(lines.contains("\nallowedResourceOauth2ReturnUrls: -\n"), "{lines}");
 }
+
+#[test]
+fn authorizers_are_named_on_create_and_attached_keeping_every_other_field() {
+    let request = build(&["--name", "agent-1", "--authorizer", "okta,corp"]).unwrap();
+    assert_eq!(request.authorizer_names, ["okta", "corp"]);
+
+    let mut stored = identity_named("agent-1", WorkloadIdentityType::Tool);
+    stored.description = "kept".to_owned();
+    stored.tags = [("team".to_owned(), "support".to_owned())].into();
+    stored.allowed_resource_oauth2_return_urls = vec!["https://app.example/cb".to_owned()];
+    stored.authorizer_names = vec!["okta".to_owned()];
+    let update = attach_request(stored.clone(), "corp").unwrap();
+    assert_eq!(update.authorizer_names, ["okta", "corp"]);
+    assert_eq!(
+        (update.name.as_str(), update.description.as_str(), update.r#type, update.tags, update.attributes),
+        ("agent-1", "kept", stored.r#type, stored.tags.clone(), stored.attributes.clone())
+    );
+    assert_eq!(update.allowed_resource_oauth2_return_urls, stored.allowed_resource_oauth2_return_urls);
+    assert!(attach_request(stored, "okta").is_none(), "attached already: nothing to update");
+}
+
+#[test]
+fn update_changes_only_what_is_given() {
+    let update = |argv: &[&str], stored: WorkloadIdentity| {
+        let argv: Vec<&str> =
+            ["update-workload-identity", "--name", "agent-1"].into_iter().chain(argv.iter().copied()).collect();
+        let IdentityCommand::UpdateWorkloadIdentity(args) = identity(&argv) else { panic!("not an update") };
+        build_update_request(stored, args)
+    };
+    let mut stored = identity_named("agent-1", WorkloadIdentityType::Tool);
+    stored.description = "kept".to_owned();
+    stored.authorizer_names = vec!["okta".to_owned()];
+    let request = update(&["--authorizer", "corp,okta"], stored.clone());
+    assert_eq!(
+        (request.description.as_str(), request.authorizer_names.clone()),
+        ("kept", vec!["corp".to_owned(), "okta".to_owned()])
+    );
+    assert_eq!((request.r#type, request.attributes), (stored.r#type, stored.attributes.clone()));
+    let request = update(&["--description", "new"], stored.clone());
+    assert_eq!((request.description.as_str(), request.authorizer_names), ("new", vec!["okta".to_owned()]));
+    assert!(update(&["--no-authorizers"], stored).authorizer_names.is_empty());
+}
+
+#[test]
+fn update_needs_something_to_change() {
+    use clap::Parser as _;
+    let parsed = crate::args::Cli::try_parse_from(["agentcore", "identity", "update-workload-identity", "--name", "a"]);
+    assert!(parsed.is_err());
+}

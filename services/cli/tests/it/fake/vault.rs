@@ -18,17 +18,25 @@ use super::authorize;
 #[derive(Debug, Clone, Default)]
 struct FakeVault {
     seen: Arc<Mutex<Vec<RotateTokenVaultKeyRequest>>>,
+    disconnects: Arc<Mutex<Vec<DeleteUserTokensRequest>>>,
 }
 
 /// Starts the fake; returns its address and the rotate requests it received.
 pub async fn start() -> (SocketAddr, Arc<Mutex<Vec<RotateTokenVaultKeyRequest>>>) {
+    let (address, seen, _) = start_recording().await;
+    (address, seen)
+}
+
+/// Starts the fake; returns its address and the rotate and disconnect requests it received.
+pub async fn start_recording()
+-> (SocketAddr, Arc<Mutex<Vec<RotateTokenVaultKeyRequest>>>, Arc<Mutex<Vec<DeleteUserTokensRequest>>>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     let fake = FakeVault::default();
-    let seen = fake.seen.clone();
+    let (seen, disconnects) = (fake.seen.clone(), fake.disconnects.clone());
     let router = tonic::transport::Server::builder().add_service(TokenVaultServiceServer::new(fake));
     tokio::spawn(router.serve_with_incoming(TcpIncoming::from(listener)));
-    (address, seen)
+    (address, seen, disconnects)
 }
 
 #[tonic::async_trait]
@@ -86,8 +94,14 @@ impl TokenVaultService for FakeVault {
 
     async fn delete_user_tokens(
         &self,
-        _request: Request<DeleteUserTokensRequest>,
+        request: Request<DeleteUserTokensRequest>,
     ) -> Result<Response<DeleteUserTokensResponse>, Status> {
-        Err(Status::unimplemented("not in this fake"))
+        authorize(&request)?;
+        let request = request.into_inner();
+        self.disconnects.lock().unwrap().push(request.clone());
+        if request.user_id.is_empty() {
+            return Err(Status::invalid_argument("user_id is required"));
+        }
+        Ok(Response::new(DeleteUserTokensResponse { deleted_count: 2, revoked_count: 1 }))
     }
 }

@@ -1,0 +1,189 @@
+//! A user disconnects (`DeleteUserTokens`): their grants leave the database (with the audit
+//! record, in one transaction), then the data planes' Redis, then are revoked at their providers
+//! (RFC 7009) where the vendor catalog or the provider's discovery document names a revocation
+//! endpoint. Deleting comes first: a provider that cannot revoke never keeps a grant alive here,
+//! it only costs a "not revoked" in the answer and a log line (without the token).
+//!
+//! Data planes without Redis drop the grants from their in-process caches when they poll the
+//! account's raised grant generation (see the data plane's `generations.rs`).
+
+use std::time::Duration;
+
+use identity_cache::{Cache as _, RedisCache};
+use identity_domain::{AccountId, CredentialProvider, ProviderConfig, TenantRule};
+use identity_oauth::{ClientCredentials, TokenClient, TokenTypeHint};
+use identity_outbound::OutboundClient;
+use identity_store::{DeletedGrant, GrantKey, Store, UserGrantFilter};
+use zeroize::Zeroize as _;
+
+use crate::error::ServiceError;
+
+/// A data plane that read a grant just before it was deleted may still write it to Redis; the
+/// keys are deleted again after this long (well over a cache-filling read).
+const SECOND_DELETE_AFTER: Duration = Duration::from_secs(3);
+
+/// What the data plane stores of a grant (its `federation::Grant`): only the tokens matter here.
+#[derive(serde::Deserialize)]
+struct StoredGrant {
+    access_token: String,
+    refresh_token: Option<String>,
+}
+
+impl Drop for StoredGrant {
+    fn drop(&mut self) {
+        self.access_token.zeroize();
+        self.refresh_token.zeroize();
+    }
+}
+
+/// Deletes and revokes users' grants.
+#[derive(Clone, Debug)]
+pub struct Disconnect {
+    tokens: TokenClient,
+    outbound: OutboundClient,
+    redis: Option<RedisCache>,
+}
+
+/// What a disconnect did.
+#[derive(Debug, Default)]
+pub struct Disconnected {
+    pub deleted: u64,
+    pub revoked: u64,
+}
+
+impl Disconnect {
+    /// Revokes through `outbound`; deletes cached grants from `redis` when the data planes share one.
+    pub fn new(outbound: OutboundClient, redis: Option<RedisCache>) -> Self {
+        Self { tokens: TokenClient::new(outbound.clone()), outbound, redis }
+    }
+
+    /// Disconnects `user_id` from `provider` (or every provider), for `workload` (id and name)
+    /// or every workload identity.
+    pub async fn disconnect(
+        &self,
+        store: &Store,
+        account: &AccountId,
+        user_id: &str,
+        provider: Option<&CredentialProvider>,
+        workload: Option<(&str, &str)>,
+    ) -> Result<Disconnected, ServiceError> {
+        let filter = UserGrantFilter {
+            account,
+            user_id,
+            provider: provider.map(|p| (p.id.as_str(), p.name.as_str())),
+            workload,
+        };
+        let deleted = store.delete_user_grants(filter).await?;
+        self.forget_cached(account, user_id, &deleted).await;
+        let mut revoked = 0;
+        for grant in &deleted {
+            if self.revoke(store, account, grant).await {
+                revoked += 1;
+            }
+        }
+        tracing::info!(account = %account, deleted = deleted.len(), revoked, "user's grants deleted");
+        Ok(Disconnected { deleted: deleted.len() as u64, revoked })
+    }
+
+    /// Deletes the grants' keys from Redis now and once more a little later.
+    async fn forget_cached(&self, account: &AccountId, user_id: &str, deleted: &[DeletedGrant]) {
+        let Some(redis) = &self.redis else { return };
+        let keys: Vec<String> = deleted
+            .iter()
+            .map(|g| {
+                GrantKey {
+                    account,
+                    workload_id: &g.workload_id,
+                    user_id,
+                    provider_id: &g.provider_id,
+                    scopes_key: &g.scopes_key,
+                }
+                .cache_key()
+            })
+            .collect();
+        if keys.is_empty() {
+            return;
+        }
+        delete_all(redis, &keys).await;
+        let redis = redis.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(SECOND_DELETE_AFTER).await;
+            delete_all(&redis, &keys).await;
+        });
+    }
+
+    /// Revokes one deleted grant at its provider; true when the provider confirmed.
+    async fn revoke(&self, store: &Store, account: &AccountId, grant: &DeletedGrant) -> bool {
+        let Some(plain) = &grant.plain else { return false };
+        let Ok(tokens) = serde_json::from_slice::<StoredGrant>(plain) else {
+            tracing::warn!("a deleted grant is not in the expected form; not revoked");
+            return false;
+        };
+        let provider = match store.credential_provider_sealed_by_id(account, &grant.provider_id).await {
+            Ok(Some(found)) => found,
+            Ok(None) => return false,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read the grant's provider; not revoked");
+                return false;
+            }
+        };
+        let (provider, sealed) = provider;
+        let ProviderConfig::Oauth2(config) = &provider.config else { return false };
+        let Some(endpoint) = self.revocation_endpoint(&provider).await else {
+            tracing::info!(provider = %provider.name, "the provider has no revocation endpoint; grant deleted only");
+            return false;
+        };
+        let secret = match store.open_provider_secret(account, &provider.id, &sealed).await {
+            Ok(secret) => secret,
+            Err(e) => {
+                tracing::warn!(error = %e, provider = %provider.name, "cannot open the client secret; not revoked");
+                return false;
+            }
+        };
+        let client = ClientCredentials { client_id: &config.client_id, client_secret: secret.expose() };
+        let (token, hint) = match &tokens.refresh_token {
+            Some(refresh) => (refresh.as_str(), TokenTypeHint::RefreshToken),
+            None => (tokens.access_token.as_str(), TokenTypeHint::AccessToken),
+        };
+        match self.tokens.revoke(&endpoint, config.vendor, client, token, hint).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::warn!(provider = %provider.name, code = e.code(), "revocation failed; the grant is deleted all the same");
+                false
+            }
+        }
+    }
+
+    /// The vendor's revocation endpoint, or a custom provider's from its discovery document.
+    async fn revocation_endpoint(&self, provider: &CredentialProvider) -> Option<String> {
+        let ProviderConfig::Oauth2(config) = &provider.config else { return None };
+        let tenant = match (config.tenant.as_str(), config.vendor.tenant_rule()) {
+            ("", TenantRule::Optional(default)) => default,
+            (tenant, _) => tenant,
+        };
+        if let Some(endpoint) = config.vendor.revocation_endpoint(tenant) {
+            return Some(endpoint);
+        }
+        let url = url::Url::parse(config.discovery.discovery_url.as_deref()?).ok()?;
+        match self.outbound.get_json::<serde_json::Value>(&url).await {
+            Ok(document) => {
+                let endpoint = document.get("revocation_endpoint")?.as_str()?.to_owned();
+                let mut v = identity_domain::Violations::default();
+                v.endpoint_url("revocation_endpoint", &endpoint);
+                v.finish().ok().map(|()| endpoint)
+            }
+            Err(e) => {
+                tracing::warn!(provider = %provider.name, error = %e, "cannot read the discovery document for its revocation endpoint");
+                None
+            }
+        }
+    }
+}
+
+async fn delete_all(redis: &RedisCache, keys: &[String]) {
+    for key in keys {
+        if let Err(e) = redis.delete(key).await {
+            tracing::warn!(error = %e, "cannot delete a cached grant from Redis; it expires on its own (5 min at most)");
+        }
+    }
+}

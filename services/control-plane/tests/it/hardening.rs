@@ -1,0 +1,27 @@
+//! Request hardening as served: a message over MAX_MESSAGE_BYTES is refused before it is
+//! decoded (the timeout and load shedding are tested on the layers, in identity-server).
+
+use identity_proto::v1 as pb;
+use tonic::Code;
+
+use crate::support::{BOOTSTRAP_TOKEN, Server};
+
+#[tokio::test]
+async fn a_message_over_the_limit_is_refused_with_out_of_range() {
+    let server = Server::sqlite(&["--max-message-bytes", "16384"]).await;
+    let mut client = server.workloads(Some(BOOTSTRAP_TOKEN)).await;
+    let oversized = pb::CreateWorkloadIdentityRequest {
+        name: "too-big".to_owned(),
+        description: "x".repeat(20_000),
+        ..Default::default()
+    };
+    let err = client.create_workload_identity(oversized).await.unwrap_err();
+    assert_eq!(err.code(), Code::OutOfRange, "{err:?}");
+    assert!(err.message().contains("message length too large"), "{}", err.message());
+    // Nothing was created, and a request within the limit is served.
+    let fits = pb::CreateWorkloadIdentityRequest { name: "fits".to_owned(), ..Default::default() };
+    client.create_workload_identity(fits).await.unwrap();
+    let listed = client.list_workload_identities(pb::ListWorkloadIdentitiesRequest::default()).await.unwrap();
+    let names: Vec<_> = listed.into_inner().workload_identities.into_iter().map(|w| w.name).collect();
+    assert_eq!(names, ["fits"]);
+}

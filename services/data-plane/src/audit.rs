@@ -1,0 +1,295 @@
+//! The data plane's audit trail: every `IdentityDataService` call (a vend, a refusal or a
+//! failure) and every refresh of a user's grant becomes an event in the account's hash-chained
+//! audit log, next to the control plane's mutations.
+//!
+//! Calls do not wait for the database. Their events go into a bounded in-memory queue that one
+//! flusher writes in batches within [`AuditSettings::flush_interval`], one transaction per
+//! account and batch ([`Store::append_audit_events`]), so each account's chain stays in order.
+//! A write that fails is retried with backoff and nothing is lost while the queue has room.
+//! Room is reserved before a call runs: when there is none, the call is refused with
+//! `UNAVAILABLE` before it vends anything (fail closed, as Vault does without a working audit
+//! device), unless the operator chose `AUDIT_QUEUE_FULL=drop`, which serves the call and drops
+//! (counts and logs) its event. On shutdown the queue is drained before the process exits.
+//!
+//! [`Audited`] wraps the service (the one place events are recorded); handlers only add what
+//! they learn on the way (the verified workload and user, refreshes) through [`note_workload`]
+//! and [`note_refresh`].
+
+mod notes;
+mod service;
+
+use std::{
+    collections::VecDeque,
+    sync::{
+        Arc, Mutex, MutexGuard, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use identity_domain::AccountId;
+use identity_store::{QueuedAuditEvent, Store};
+use tokio::sync::{Notify, watch};
+
+pub use notes::{note_refresh, note_workload};
+pub use service::Audited;
+
+use crate::config::{AuditSettings, WhenAuditQueueFull};
+
+/// Most events written in one transaction.
+const MAX_BATCH: usize = 500;
+/// First wait after a failed write; doubles up to [`MAX_BACKOFF`].
+const MIN_BACKOFF: Duration = Duration::from_millis(50);
+const MAX_BACKOFF: Duration = Duration::from_secs(2);
+
+/// The trace id recorded with a call's event: the current span's OpenTelemetry trace id (32 hex
+/// digits), or empty when the call is not traced. Called on the request's task, inside the RPC's
+/// span. Empty until the OpenTelemetry layer provides one.
+pub(crate) fn current_trace_id() -> String {
+    String::new()
+}
+
+/// Why a call was refused for want of auditing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum AuditRefusal {
+    /// The queue has no room for the call's events.
+    Full { depth: usize, capacity: usize },
+    /// The data plane is shutting down and writes no more events.
+    Closed,
+}
+
+/// The queue of events not yet written, shared by the calls (which add) and the flusher.
+#[derive(Clone, Debug)]
+pub struct AuditLog {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    state: Mutex<State>,
+    /// Wakes the flusher: an event was queued, a reservation released, or the log closed.
+    wake: Notify,
+    /// `true` once the log is closing (drain, then stop).
+    closing: watch::Sender<bool>,
+    settings: AuditSettings,
+    dropped: AtomicU64,
+    flusher: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    /// Events in order, each marked when it is its call's last (a batch never splits a call).
+    queue: VecDeque<(AccountId, QueuedAuditEvent, bool)>,
+    /// Taken by the flusher and not yet written.
+    in_flight: usize,
+    /// Promised to calls still running.
+    reserved: usize,
+    closed: bool,
+}
+
+impl State {
+    fn depth(&self) -> usize {
+        self.queue.len() + self.in_flight
+    }
+}
+
+/// Room for a call's events, taken before the call runs; what is not used is given back on drop.
+#[derive(Debug)]
+pub(crate) struct Reservation {
+    log: AuditLog,
+    slots: usize,
+}
+
+impl Drop for Reservation {
+    fn drop(&mut self) {
+        if self.slots > 0 {
+            self.log.lock().reserved -= self.slots;
+            self.log.inner.wake.notify_one();
+        }
+    }
+}
+
+impl AuditLog {
+    /// A log writing to `store`, with its flusher running.
+    pub fn start(store: Store, settings: AuditSettings) -> Self {
+        let (closing, _) = watch::channel(false);
+        let log = Self {
+            inner: Arc::new(Inner {
+                state: Mutex::new(State::default()),
+                wake: Notify::new(),
+                closing,
+                settings,
+                dropped: AtomicU64::new(0),
+                flusher: Mutex::new(None),
+            }),
+        };
+        let task = tokio::spawn(flush(log.clone(), store));
+        *log.inner.flusher.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+        log
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State> {
+        // A panic while holding the lock leaves counters, never a torn event: carry on.
+        self.inner.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Events waiting to be written (queued or being written): the queue-depth gauge.
+    pub fn depth(&self) -> usize {
+        self.lock().depth()
+    }
+
+    /// Most events held ([`AuditSettings::capacity`]).
+    pub fn capacity(&self) -> usize {
+        self.inner.settings.capacity
+    }
+
+    /// Events dropped because the queue was full (only with `AUDIT_QUEUE_FULL=drop`), since start.
+    pub fn dropped(&self) -> u64 {
+        self.inner.dropped.load(Ordering::Relaxed)
+    }
+
+    /// Reserves room for `slots` events of a call about to run. With `AUDIT_QUEUE_FULL=drop` a
+    /// full queue gives an empty reservation (the call's events will be dropped) instead of a
+    /// refusal.
+    pub(crate) fn reserve(&self, slots: usize) -> Result<Reservation, AuditRefusal> {
+        let mut state = self.lock();
+        let refusal = if state.closed {
+            Some(AuditRefusal::Closed)
+        } else if state.depth() + state.reserved + slots > self.capacity() {
+            Some(AuditRefusal::Full { depth: state.depth(), capacity: self.capacity() })
+        } else {
+            None
+        };
+        match (refusal, self.inner.settings.when_full) {
+            (None, _) => {
+                state.reserved += slots;
+                Ok(Reservation { log: self.clone(), slots })
+            }
+            (Some(refusal), WhenAuditQueueFull::Fail) => Err(refusal),
+            (Some(_), WhenAuditQueueFull::Drop) => Ok(Reservation { log: self.clone(), slots: 0 }),
+        }
+    }
+
+    /// Queues a call's `events` of `account`, one after the other (no other event comes between
+    /// them, so a call's events are consecutive in the log), each in the room `reservation`
+    /// holds or else in any room left; with neither, an event is dropped and counted.
+    pub(crate) fn push(&self, reservation: &mut Reservation, account: &AccountId, events: Vec<QueuedAuditEvent>) {
+        let mut dropped = Vec::new();
+        let mut state = self.lock();
+        let mut kept = 0;
+        for event in events {
+            if reservation.slots > 0 {
+                reservation.slots -= 1;
+                state.reserved -= 1;
+            } else if state.closed || state.depth() + state.reserved >= self.inner.settings.capacity {
+                dropped.push(event.entry.event_name);
+                continue;
+            }
+            state.queue.push_back((account.clone(), event, false));
+            kept += 1;
+        }
+        if kept > 0
+            && let Some(last) = state.queue.back_mut()
+        {
+            last.2 = true;
+        }
+        drop(state);
+        self.inner.wake.notify_one();
+        for event in dropped {
+            let dropped = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            tracing::warn!(account = %account, event = %event, dropped, "audit queue full: event dropped (AUDIT_QUEUE_FULL=drop)");
+        }
+    }
+
+    /// Stops taking calls' events and writes the queued ones, for at most `timeout`. Returns
+    /// how many events could not be written (logged as an error when not 0).
+    pub async fn close(&self, timeout: Duration) -> usize {
+        self.lock().closed = true;
+        self.inner.closing.send_replace(true);
+        self.inner.wake.notify_one();
+        let task = self.inner.flusher.lock().unwrap_or_else(PoisonError::into_inner).take();
+        if let Some(mut task) = task
+            && tokio::time::timeout(timeout, &mut task).await.is_err()
+        {
+            task.abort();
+        }
+        let (left, dropped) = (self.depth(), self.dropped());
+        if left > 0 {
+            tracing::error!(
+                events = left,
+                dropped,
+                "audit events not written before shutdown: the database did not take them"
+            );
+        } else {
+            tracing::info!(dropped, "audit queue drained");
+        }
+        left
+    }
+
+    /// About [`MAX_BATCH`] queued events (whole calls), now in flight, grouped by account in
+    /// queue order.
+    fn take_batch(&self) -> Vec<(AccountId, Vec<QueuedAuditEvent>)> {
+        let mut state = self.lock();
+        let mut n = state.queue.len().min(MAX_BATCH);
+        while n < state.queue.len() && !state.queue[n - 1].2 {
+            n += 1;
+        }
+        state.in_flight += n;
+        let mut groups: Vec<(AccountId, Vec<QueuedAuditEvent>)> = Vec::new();
+        for (account, event, _) in state.queue.drain(..n) {
+            match groups.iter_mut().find(|(a, _)| *a == account) {
+                Some((_, events)) => events.push(event),
+                None => groups.push((account, vec![event])),
+            }
+        }
+        groups
+    }
+
+    /// Whether the flusher may stop: closing, and nothing queued or promised.
+    fn drained(&self) -> bool {
+        let state = self.lock();
+        state.closed && state.queue.is_empty() && state.reserved == 0
+    }
+}
+
+/// The flusher: waits for events, lets a batch gather for the flush interval (not when
+/// closing), writes it, and retries a failed account batch with backoff until it is written.
+async fn flush(log: AuditLog, store: Store) {
+    let mut closing = log.inner.closing.subscribe();
+    loop {
+        if log.lock().queue.is_empty() {
+            if log.drained() {
+                return;
+            }
+            log.inner.wake.notified().await;
+            continue;
+        }
+        if !*closing.borrow() {
+            tokio::select! {
+                () = tokio::time::sleep(log.inner.settings.flush_interval) => {}
+                _ = closing.wait_for(|closing| *closing) => {}
+            }
+        }
+        for (account, events) in log.take_batch() {
+            let mut backoff = MIN_BACKOFF;
+            loop {
+                match store.append_audit_events(&account, &events).await {
+                    Ok(_) => break,
+                    Err(e) => {
+                        tracing::warn!(
+                            error = %e,
+                            account = %account,
+                            events = events.len(),
+                            queued = log.depth(),
+                            retry_ms = backoff.as_millis() as u64,
+                            "audit events not written yet; retrying"
+                        );
+                        tokio::time::sleep(backoff).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                }
+            }
+            log.lock().in_flight -= events.len();
+        }
+    }
+}

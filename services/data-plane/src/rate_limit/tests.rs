@@ -1,0 +1,103 @@
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use futures::{FutureExt as _, future::BoxFuture};
+use identity_cache::{Cache, CacheError, MemoryCache};
+use identity_domain::{AccountId, ManualClock};
+
+use super::{Decision, RateLimiter, SHARED_RETRY_AFTER};
+
+/// 12:00:00.250 on some day: a quarter into a window.
+const START: i64 = 1_790_000_000_250;
+
+fn account(id: &str) -> AccountId {
+    AccountId::parse(id).unwrap()
+}
+
+fn limiter(per_second: u32, shared: Arc<dyn Cache>) -> (RateLimiter, Arc<ManualClock>) {
+    let clock = Arc::new(ManualClock::new(START));
+    (RateLimiter::new(per_second, shared, clock.clone()), clock)
+}
+
+async fn admitted(limiter: &RateLimiter, account: &AccountId, calls: usize) -> usize {
+    let mut admitted = 0;
+    for _ in 0..calls {
+        if limiter.check(account).await == Decision::Allow {
+            admitted += 1;
+        }
+    }
+    admitted
+}
+
+#[tokio::test]
+async fn an_account_gets_its_limit_per_window_then_a_retry_delay_until_the_next() {
+    let (limiter, clock) = limiter(3, Arc::new(MemoryCache::new(100)));
+    let a = account("111111111111");
+    assert_eq!(admitted(&limiter, &a, 3).await, 3);
+    // 250 ms into the window: the next opens in 750 ms.
+    assert_eq!(limiter.check(&a).await, Decision::Throttle { retry_after: Duration::from_millis(750) });
+    clock.advance(700);
+    assert_eq!(limiter.check(&a).await, Decision::Throttle { retry_after: Duration::from_millis(50) });
+    clock.advance(50);
+    assert_eq!(admitted(&limiter, &a, 5).await, 3, "a new window, a new budget");
+}
+
+#[tokio::test]
+async fn accounts_are_limited_separately() {
+    let (limiter, _) = limiter(2, Arc::new(MemoryCache::new(100)));
+    let (a, b) = (account("111111111111"), account("222222222222"));
+    assert_eq!(admitted(&limiter, &a, 5).await, 2);
+    assert_eq!(admitted(&limiter, &b, 5).await, 2);
+}
+
+#[tokio::test]
+async fn zero_means_no_limit() {
+    let (limiter, _) = limiter(0, Arc::new(MemoryCache::new(100)));
+    assert_eq!(admitted(&limiter, &account("111111111111"), 1000).await, 1000);
+}
+
+/// A shared cache that is down: every call fails, and is counted.
+#[derive(Debug, Default)]
+struct Down {
+    calls: AtomicU64,
+}
+
+impl Cache for Down {
+    fn get<'a>(&'a self, _: &'a str) -> BoxFuture<'a, identity_cache::Result<Option<Vec<u8>>>> {
+        unreachable!()
+    }
+    fn set<'a>(&'a self, _: &'a str, _: &'a [u8], _: Duration) -> BoxFuture<'a, identity_cache::Result<()>> {
+        unreachable!()
+    }
+    fn delete<'a>(&'a self, _: &'a str) -> BoxFuture<'a, identity_cache::Result<()>> {
+        unreachable!()
+    }
+    fn acquire<'a>(&'a self, _: &'a str, _: &'a str, _: Duration) -> BoxFuture<'a, identity_cache::Result<bool>> {
+        unreachable!()
+    }
+    fn release<'a>(&'a self, _: &'a str, _: &'a str) -> BoxFuture<'a, identity_cache::Result<()>> {
+        unreachable!()
+    }
+    fn increment<'a>(&'a self, _: &'a str, _: Duration) -> BoxFuture<'a, identity_cache::Result<u64>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        async { Err(CacheError("connection refused".to_owned())) }.boxed()
+    }
+}
+
+#[tokio::test]
+async fn with_the_shared_cache_down_the_limit_is_kept_in_process_and_the_cache_is_retried_later() {
+    let down = Arc::new(Down::default());
+    let (limiter, clock) = limiter(3, down.clone());
+    let a = account("111111111111");
+    // Neither refused wholesale nor let through unbounded: the limit holds in process.
+    assert_eq!(admitted(&limiter, &a, 10).await, 3);
+    assert_eq!(down.calls.load(Ordering::SeqCst), 1, "the failed cache is not asked again at once");
+    clock.advance(i64::try_from(SHARED_RETRY_AFTER.as_millis()).unwrap());
+    assert_eq!(admitted(&limiter, &a, 10).await, 3);
+    assert_eq!(down.calls.load(Ordering::SeqCst), 2, "asked again once the pause is over");
+}

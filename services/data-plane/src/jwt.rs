@@ -212,6 +212,17 @@ impl DataContext {
         }
     }
 
+    /// The name of the workload identity that started the session `session_uri` of `account`;
+    /// `None` when there is no such session.
+    pub async fn session_workload_name(
+        &self,
+        account: &AccountId,
+        session_uri: &str,
+    ) -> Result<Option<String>, DataError> {
+        let Some(id) = session_uri.strip_prefix(SESSION_URN) else { return Ok(None) };
+        Ok(self.store.oauth_session(id).await?.filter(|s| &s.account == account).map(|s| s.workload_name))
+    }
+
     /// The workload of the OAuth2 session `session_uri` in `account`, when there is such a
     /// session (CompleteResourceTokenAuth then reports a missing one itself).
     pub async fn session_workload(
@@ -219,11 +230,8 @@ impl DataContext {
         account: &AccountId,
         session_uri: &str,
     ) -> Result<Option<WorkloadIdentity>, DataError> {
-        let Some(id) = session_uri.strip_prefix(SESSION_URN) else { return Ok(None) };
-        let Some(session) = self.store.oauth_session(id).await?.filter(|s| &s.account == account) else {
-            return Ok(None);
-        };
-        match self.store.get_workload_identity(account, &session.workload_name).await {
+        let Some(name) = self.session_workload_name(account, session_uri).await? else { return Ok(None) };
+        match self.store.get_workload_identity(account, &name).await {
             Ok(workload) => Ok(Some(workload)),
             Err(identity_store::StoreError::NotFound { .. }) => Ok(None),
             Err(e) => Err(e.into()),

@@ -455,6 +455,14 @@ impl IdentityDataService for IdentityData {
         use pb::user_identifier::Identifier;
         let caller = caller(&request)?;
         let pb::CompleteResourceTokenAuthRequest { user_identifier, session_uri } = request.into_inner();
+        // A key limited to other workloads must not use the session up: checked before completing.
+        if let Some(workload) = self.0.session_workload_name(&caller.account, &session_uri).await?
+            && !caller.may_act_for(&workload)
+        {
+            return Err(
+                DataError::AccessDenied(format!("access key may not act for workload identity '{workload}'")).into()
+            );
+        }
         let user = match user_identifier.and_then(|u| u.identifier) {
             Some(Identifier::UserId(id)) if !id.is_empty() => id,
             Some(Identifier::UserToken(token)) if !token.is_empty() => {

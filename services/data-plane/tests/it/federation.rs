@@ -189,6 +189,18 @@ async fn three_legged_flow_with_pkce_and_session_binding() {
 
     // Until alice completes, no token is vended to anyone.
     assert!(user_token(&w, &alice, RETURN_URL).await.unwrap().access_token.is_empty());
+    // A key limited to another workload is refused before the session is used up.
+    let other_key = access_key(&open_store(&w.db).await, &account_a(), "AKIAYYYYYYYYYYYYYYYY", &["agent-y"]).await;
+    let request = pb::CompleteResourceTokenAuthRequest {
+        user_identifier: Some(pb::UserIdentifier { identifier: Some(Identifier::UserId("alice".to_owned())) }),
+        session_uri: started.session_uri.clone(),
+    };
+    let err = w.plane.client(Some(&other_key)).await.complete_resource_token_auth(request).await.unwrap_err();
+    assert_eq!((error_of(&err).0, error_of(&err).1.as_str()), (Code::PermissionDenied, "AccessDeniedException"));
+    assert!(
+        user_token(&w, &alice, RETURN_URL).await.unwrap().access_token.is_empty(),
+        "the refused call must not have completed the session"
+    );
     // Session binding: bob cannot complete alice's session.
     let err = complete(&w, &started.session_uri, "bob").await.unwrap_err();
     assert_eq!((error_of(&err).0, error_of(&err).1.as_str()), (Code::PermissionDenied, "AccessDeniedException"));

@@ -267,8 +267,8 @@ impl IdentityDataService for IdentityData {
     /// The user token is validated by the workload's authorizers (see `jwt.rs`) after the
     /// caller's right to the workload is checked; the WAT binds the user `{iss}#{sub}` (a JWT)
     /// or `custom:{authorizer}#{sub}` (a custom authorizer's answer).
-    // TODO(wat): the WAT should expire no later than the user JWT (as the API promises); that
-    // needs `WatIssuer::mint` to take a "not after". For now it lives its usual TTL.
+    /// The WAT expires no later than the user token (its `exp`; a custom authorizer's answer
+    /// without one does not cap it).
     #[tracing::instrument(skip_all, fields(workload = %request.get_ref().workload_name))]
     async fn get_workload_access_token_for_jwt(
         &self,
@@ -286,12 +286,18 @@ impl IdentityDataService for IdentityData {
         let user = accepted.user;
         // The user's JWT goes into the WAT sealed, for ON_BEHALF_OF_TOKEN_EXCHANGE (see exchange.rs).
         let sealed = self.0.seal_subject_token(&caller.account, &workload.id, &user, &user_token).await?;
-        let (token, exp) =
-            self.0.wat.mint_with_subject(&workload, Some(&user), Some(sealed)).await.map_err(DataError::from)?;
+        let not_after =
+            accepted.token.claims.get("exp").and_then(serde_json::Value::as_i64).map(|s| s.saturating_mul(1000));
+        let (token, exp) = self
+            .0
+            .wat
+            .mint_with_subject(&workload, Some(&user), Some(sealed), not_after)
+            .await
+            .map_err(DataError::from)?;
         tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
         Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {
             workload_access_token: token,
-            expires_in: self.0.wat.ttl().as_secs() as i64,
+            expires_in: (exp - self.0.clock.now_millis()).div_euclid(1000).max(0),
             expires_at: Some(timestamp(exp)),
         }))
     }

@@ -151,21 +151,24 @@ impl WatIssuer {
     /// Mints a WAT for `workload`, acting for `user` when given. Returns the token and its
     /// expiry (milliseconds since the epoch).
     pub async fn mint(&self, workload: &WorkloadIdentity, user: Option<&str>) -> Result<(String, i64), WatError> {
-        self.mint_with_subject(workload, user, None).await
+        self.mint_with_subject(workload, user, None, None).await
     }
 
-    /// [`Self::mint`], carrying `sealed_subject` (the user's sealed JWT) as the `stk` claim.
+    /// [`Self::mint`], carrying `sealed_subject` (the user's sealed JWT) as the `stk` claim, and
+    /// expiring no later than `not_after` (ms since the epoch: the user token's own expiry), so a
+    /// WAT never outlives the token that vouched for its user.
     pub async fn mint_with_subject(
         &self,
         workload: &WorkloadIdentity,
         user: Option<&str>,
         sealed_subject: Option<String>,
+        not_after: Option<i64>,
     ) -> Result<(String, i64), WatError> {
         crate::audit::note_workload(&workload.spec.name, user);
         crate::vend::record_workload(&workload.account, &workload.spec.name, user);
         let key = self.signing_key(&workload.account).await?;
         let now = self.clock.now_millis() / 1000;
-        let exp = now + self.ttl.as_secs() as i64;
+        let exp = not_after.map_or(i64::MAX, |ms| ms.div_euclid(1000)).min(now + self.ttl.as_secs() as i64);
         let claims = WatClaims {
             iss: self.issuer.clone(),
             sub: workload.spec.name.clone(),

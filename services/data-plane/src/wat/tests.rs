@@ -133,7 +133,7 @@ async fn keys_rotate_and_the_jwks_keeps_what_live_tokens_need() {
 async fn a_sealed_subject_token_rides_along_and_is_signed() {
     let f = fixture().await;
     let sealed = "c2VhbGVkLXVzZXItand0".to_owned();
-    let (token, _) = f.issuer.mint_with_subject(&f.workload, Some("user-a"), Some(sealed.clone())).await.unwrap();
+    let (token, _) = f.issuer.mint_with_subject(&f.workload, Some("user-a"), Some(sealed.clone()), None).await.unwrap();
     assert_eq!(f.issuer.verify(&token).await.unwrap().stk, Some(sealed));
     let (plain, _) = f.issuer.mint(&f.workload, Some("user-a")).await.unwrap();
     assert_eq!(f.issuer.verify(&plain).await.unwrap().stk, None);

@@ -140,6 +140,10 @@ async fn a_user_jwt_from_the_idp_is_bound_into_the_wat() {
         (claims["sub"].as_str(), claims["acct"].as_str(), claims["uid"].as_str()),
         (Some("agent-x"), Some("111111111111"), Some(user.as_str()))
     );
+    // The IdP's token lives 300 s, less than the WAT's 900 s: the WAT expires with it.
+    let payload = token.split('.').nth(1).unwrap();
+    let user_claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
+    assert_eq!(claims["exp"], user_claims["exp"], "a WAT never outlives its user's token");
 
     // A user who logged in at the IdP (authorization code with PKCE).
     let verifier = "a-code-verifier-of-at-least-forty-three-characters-0123456789";

@@ -20,7 +20,7 @@ type Case = (&'static str, &'static [(&'static str, &'static str)], &'static str
 /// Bad configuration fails at start-up, with the setting named and a non-zero exit.
 #[test]
 fn bad_configuration_fails_at_start_up() {
-    let cases: [Case; 5] = [
+    let cases: [Case; 6] = [
         (
             "identity-control-plane",
             &[("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")],
@@ -30,6 +30,11 @@ fn bad_configuration_fails_at_start_up() {
         ("identity-control-plane", &[("PUBLIC_BASE_URL", "not a url")], "PUBLIC_BASE_URL"),
         ("identity-data-plane", &[("DATABASE_URL", "mysql://db")], "DATABASE_URL"),
         ("identity-data-plane", &[("OUTBOUND_ALLOWED_NETWORKS", "everything")], "OUTBOUND_ALLOWED_NETWORKS"),
+        (
+            "identity-data-plane",
+            &[("OTEL_EXPORTER_OTLP_ENDPOINT", "https://collector:4317")],
+            "OTEL_EXPORTER_OTLP_ENDPOINT",
+        ),
     ];
     for (binary, env, expected) in cases {
         let (code, stderr) = run(binary, &[], env);
@@ -48,6 +53,8 @@ fn help_lists_every_setting() {
             &[
                 "DATABASE_URL",
                 "CONTROL_PLANE_LISTEN",
+                "CONTROL_PLANE_METRICS_LISTEN",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
                 "PUBLIC_BASE_URL",
                 "IDENTITY_MASTER_KEYS",
                 "IDENTITY_MASTER_KEY_FILE",
@@ -61,6 +68,7 @@ fn help_lists_every_setting() {
                 "DATABASE_URL",
                 "DATA_PLANE_LISTEN",
                 "DATA_PLANE_HTTP_LISTEN",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
                 "PUBLIC_BASE_URL",
                 "IDENTITY_MASTER_KEYS",
                 "OUTBOUND_ALLOWED_NETWORKS",

@@ -4,27 +4,19 @@
 //! parent links and statuses, the `/metrics` counters against the traffic sent, and every secret
 //! used searched for in both processes' logs, the spans, the audit rows and the metrics.
 
-use std::{
-    collections::HashMap,
-    net::SocketAddr,
-    process::{Child, Command, Stdio},
-    sync::{Arc, Mutex},
-    time::Duration,
-};
+mod capture;
+mod user_flow;
 
 use identity_proto::v1::{self as pb, get_api_key_credential_request::CredentialProvider};
 use identity_testkit::{PostgresDb, free_addr};
 use opentelemetry_proto::tonic::{
-    collector::trace::v1::{
-        ExportTraceServiceRequest, ExportTraceServiceResponse,
-        trace_service_server::{TraceService, TraceServiceServer},
-    },
-    common::v1::{AnyValue, KeyValue, any_value::Value},
-    trace::v1::{Span, span::SpanKind, status::StatusCode},
+    collector::trace::v1::trace_service_server::TraceServiceServer,
+    trace::v1::{span::SpanKind, status::StatusCode},
 };
-use tonic::{metadata::MetadataValue, transport::Channel};
+use tonic::transport::Channel;
 
-use crate::support::{bin_dir, wait_serving};
+use crate::support::wait_serving;
+use capture::{Receiver, authed, hex, sample, scrape, spawn, stop, token_endpoint};
 
 const MASTER_KEYS: &str = "k1:q83vEjRWeJq8mRBzLZQ2H9K5dWUuM7JX3NQ7Yx+1AJs=";
 const ADMIN: &str = "observability-admin-token-4f1c9a7e2b";
@@ -34,7 +26,6 @@ const M2M_TOKEN: &str = "observability-m2m-access-token-7c4d";
 const USER: &str = "observability-user@example.com";
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
-
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_metrics_and_no_secret_anywhere() {
@@ -55,6 +46,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
         ("DATABASE_URL", db.url.clone()),
         ("IDENTITY_MASTER_KEYS", MASTER_KEYS.to_owned()),
         ("OTEL_EXPORTER_OTLP_ENDPOINT", format!("http://{otlp_addr}")),
+        ("PUBLIC_BASE_URL", format!("http://{http}")),
     ];
     let mut control_env = common.clone();
     control_env.extend([
@@ -70,7 +62,11 @@ async fn spans_metrics_and_no_secret_anywhere() {
     let channel = Channel::from_shared(format!("http://{control}")).unwrap().connect().await.unwrap();
     pb::workload_identity_service_client::WorkloadIdentityServiceClient::new(channel.clone())
         .create_workload_identity(authed(
-            pb::CreateWorkloadIdentityRequest { name: "agent".to_owned(), ..Default::default() },
+            pb::CreateWorkloadIdentityRequest {
+                name: "agent".to_owned(),
+                allowed_resource_oauth2_return_urls: vec![user_flow::RETURN_URL.to_owned()],
+                ..Default::default()
+            },
             ADMIN,
             None,
         ))
@@ -107,13 +103,15 @@ async fn spans_metrics_and_no_secret_anywhere() {
         ..Default::default()
     };
     providers.create_credential_provider(authed(oauth2_provider, ADMIN, None)).await.unwrap();
-    let created = pb::access_key_service_client::AccessKeyServiceClient::new(channel)
+    let created = pb::access_key_service_client::AccessKeyServiceClient::new(channel.clone())
         .create_access_key(authed(pb::CreateAccessKeyRequest::default(), ADMIN, None))
         .await
         .unwrap()
         .into_inner();
     let access_key_secret = created.secret_access_key.clone();
     let key = format!("{}:{}", created.access_key.unwrap().access_key_id, access_key_secret);
+    // A provider on the real test IdP, for the user flow (skipped, or failed on CI, without it).
+    let user_idp = user_flow::provision(channel).await;
 
     let mut data_env = common.clone();
     data_env.extend([
@@ -129,7 +127,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
     let traceparent = format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-01");
     let tp = Some(traceparent.as_str());
     let channel = Channel::from_shared(format!("http://{data}")).unwrap().connect().await.unwrap();
-    let mut client = pb::identity_data_service_client::IdentityDataServiceClient::new(channel);
+    let mut client = pb::identity_data_service_client::IdentityDataServiceClient::new(channel.clone());
     let wat = client
         .get_workload_access_token(authed(
             pb::GetWorkloadAccessTokenRequest { workload_name: "agent".to_owned() },
@@ -185,6 +183,12 @@ async fn spans_metrics_and_no_secret_anywhere() {
         .await
         .unwrap();
     assert_eq!(jwks.status(), 200);
+    // The user flow, in traces of its own.
+    let user_secrets = match &user_idp {
+        Some(idp) => Some(user_flow::run(idp, channel, &key, &user_wat).await),
+        None => None,
+    };
+    let user_calls = if user_secrets.is_some() { 1.0 } else { 0.0 };
 
     // Metrics: the counters equal the traffic sent.
     let data_rpc = |method: &str, code: &str| {
@@ -198,7 +202,8 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert_eq!(sample(&samples, &data_rpc("GetApiKeyCredential", "UNAUTHENTICATED")), 1.0, "{data_metrics}");
     assert_eq!(sample(&samples, &data_rpc("GetWorkloadAccessToken", "OK")), 1.0, "{data_metrics}");
     assert_eq!(sample(&samples, &data_rpc("GetWorkloadAccessTokenForUserId", "OK")), 1.0, "{data_metrics}");
-    assert_eq!(sample(&samples, &data_rpc("GetResourceOauth2AccessToken", "OK")), 1.0, "{data_metrics}");
+    assert_eq!(sample(&samples, &data_rpc("GetResourceOauth2AccessToken", "OK")), 1.0 + 2.0 * user_calls);
+    assert_eq!(sample(&samples, &data_rpc("CompleteResourceTokenAuth", "OK")), user_calls, "{data_metrics}");
     assert_eq!(
         sample(
             &samples,
@@ -211,6 +216,18 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert_eq!(sample(&samples, "identity_workload_access_token_fetches_total{outcome=\"failure\"}"), 0.0);
     assert_eq!(sample(&samples, "identity_oauth2_token_fetches_total{flow=\"M2M\",outcome=\"success\"}"), 1.0);
     assert_eq!(sample(&samples, "identity_idp_requests_total{grant=\"client_credentials\",outcome=\"success\"}"), 1.0);
+    assert_eq!(
+        sample(&samples, "identity_oauth2_token_fetches_total{flow=\"USER_FEDERATION\",outcome=\"success\"}"),
+        2.0 * user_calls
+    );
+    assert_eq!(
+        sample(&samples, "identity_idp_requests_total{grant=\"authorization_code\",outcome=\"success\"}"),
+        user_calls
+    );
+    for route in ["/identities/oauth2/authorize", "/identities/oauth2/callback/{provider_id}"] {
+        let series = format!("identity_http_requests_total{{route=\"{route}\",status=\"303\"}}");
+        assert_eq!(sample(&samples, &series), user_calls, "{data_metrics}");
+    }
     assert_eq!(sample(&samples, "identity_idp_request_duration_seconds_count{grant=\"client_credentials\"}"), 1.0);
     // The first vend of "Service" misses, the second hits; "Missing" misses.
     assert_eq!(sample(&samples, "identity_cache_requests_total{cache=\"api_key\",result=\"miss\"}"), 2.0);
@@ -225,7 +242,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
         |rpc: &str| format!("identity_rpc_requests_total{{rpc=\"agentcore.identity.v1.{rpc}\",code=\"OK\"}}");
     let (control_metrics_text, samples) = scrape(control_metrics).await;
     assert_eq!(sample(&samples, &control_rpc("WorkloadIdentityService/CreateWorkloadIdentity")), 1.0);
-    assert_eq!(sample(&samples, &control_rpc("CredentialProviderService/CreateCredentialProvider")), 2.0);
+    assert_eq!(sample(&samples, &control_rpc("CredentialProviderService/CreateCredentialProvider")), 3.0);
     assert_eq!(sample(&samples, &control_rpc("AccessKeyService/CreateAccessKey")), 1.0, "{control_metrics_text}");
 
     // The token endpoint was called in the caller's trace.
@@ -243,7 +260,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
             .filter(|s| s.span.name == format!("agentcore.identity.v1.{name}") && s.attributes["outcome"] == outcome)
             .collect::<Vec<_>>()
     };
-    let account = identity_domain_default_account();
+    let account = "000000000000".to_owned(); // the bootstrap token's (default) account
 
     let vends = rpc("IdentityDataService/GetApiKeyCredential", "OK");
     assert_eq!(vends.len(), 2, "{spans:#?}");
@@ -278,7 +295,10 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert_eq!(for_user.len(), 1, "{spans:#?}");
     assert_eq!(for_user[0].attributes["user_hash"], identity_crypto::audit_user_hash(&account, USER));
 
-    let m2m = rpc("IdentityDataService/GetResourceOauth2AccessToken", "OK");
+    let m2m: Vec<_> = rpc("IdentityDataService/GetResourceOauth2AccessToken", "OK")
+        .into_iter()
+        .filter(|s| s.attributes["flow"] == "M2M")
+        .collect();
     assert_eq!(m2m.len(), 1, "{spans:#?}");
     assert_eq!(m2m[0].attributes["flow"], "M2M");
     assert_eq!(m2m[0].attributes["provider"], "Backend");
@@ -315,7 +335,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
         .map(|s| s.attributes["provider"].clone())
         .collect();
     created.sort();
-    assert_eq!(created, ["Backend", "Service"]);
+    assert_eq!(created, ["Backend", "Idp", "Service"]);
 
     // No secret anywhere: logs at trace level, spans (names, attributes, events), audit rows,
     // metrics.
@@ -328,7 +348,16 @@ async fn spans_metrics_and_no_secret_anywhere() {
         ("workload access token", wat.clone()),
         ("user's workload access token", user_wat.clone()),
         ("user id", USER.to_owned()),
-    ];
+    ]
+    .into_iter()
+    .chain(user_secrets.into_iter().flat_map(|user| {
+        [
+            ("web client secret", user_flow::WEB_CLIENT.1.to_owned()),
+            ("authorization code", user.code),
+            ("user's access token", user.access_token),
+        ]
+    }))
+    .collect::<Vec<_>>();
     let logs = [
         ("control-plane log", std::fs::read_to_string(&control_log).unwrap()),
         ("data-plane log", std::fs::read_to_string(&data_log).unwrap()),
@@ -358,4 +387,3 @@ async fn spans_metrics_and_no_secret_anywhere() {
         }
     }
 }
-

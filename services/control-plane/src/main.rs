@@ -57,14 +57,17 @@ enum Command {
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command.unwrap_or(Command::Serve { serve: Box::new(cli.serve), log: cli.log }) {
-        Command::Serve { serve, log } => {
-            let telemetry = identity_telemetry::init(&log, "identity-control-plane");
-            let outcome = serve_until_signal(*serve).await;
-            // Spans still buffered are exported before the process exits.
-            telemetry.shutdown().await;
-            outcome
-        }
+        Command::Serve { serve, log } => match identity_telemetry::init(&log, "identity-control-plane") {
+            Ok(telemetry) => {
+                let outcome = serve_until_signal(*serve).await;
+                // Spans still buffered are exported before the process exits.
+                telemetry.shutdown().await;
+                outcome
+            }
+            Err(message) => Err(message),
+        },
         Command::Migrate { storage, log } => {
+            // One-shot commands: logs; bad OTEL_* settings matter (and fail) only for `serve`.
             let _telemetry = identity_telemetry::init(&log, "identity-control-plane");
             match storage.resolve() {
                 Ok(config) => {
@@ -74,6 +77,7 @@ async fn main() -> ExitCode {
             }
         }
         Command::CreateAdminToken { account, name, storage, log } => {
+            // One-shot commands: logs; bad OTEL_* settings matter (and fail) only for `serve`.
             let _telemetry = identity_telemetry::init(&log, "identity-control-plane");
             match (AccountId::parse(&account), storage.resolve()) {
                 (Ok(account), Ok(config)) => create_admin_token(&config, &account, &name)

@@ -20,7 +20,13 @@ struct Cli {
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
-    let telemetry = identity_telemetry::init(&cli.log, "identity-data-plane");
+    let telemetry = match identity_telemetry::init(&cli.log, "identity-data-plane") {
+        Ok(telemetry) => telemetry,
+        Err(message) => {
+            eprintln!("identity-data-plane: {message}");
+            return ExitCode::FAILURE;
+        }
+    };
     let outcome = serve(cli.serve).await;
     // Spans still buffered are exported before the process exits.
     telemetry.shutdown().await;

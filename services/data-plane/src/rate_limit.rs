@@ -68,6 +68,9 @@ pub struct RateLimiter {
     clock: Arc<dyn Clock>,
     /// Until when (Unix ms) the shared cache is not asked, after it failed.
     shared_down_until: AtomicI64,
+    /// The window each account is known to have spent: further calls in it are refused without
+    /// asking the shared cache, so a flood costs Redis one round trip per account and window.
+    spent: moka::future::Cache<AccountId, i64>,
 }
 
 impl RateLimiter {
@@ -79,6 +82,7 @@ impl RateLimiter {
             local: MemoryCache::new(100_000),
             clock,
             shared_down_until: AtomicI64::new(i64::MIN),
+            spent: moka::future::Cache::builder().max_capacity(100_000).time_to_live(COUNTER_TTL).build(),
         }
     }
 
@@ -89,10 +93,12 @@ impl RateLimiter {
         };
         let now = self.clock.now_millis();
         let window = now.div_euclid(WINDOW_MILLIS);
-        let key = format!("ratelimit:{account}:{window}");
-        let count = self.count(&key, now).await;
-        if count <= limit {
-            return Decision::Allow;
+        if self.spent.get(account).await != Some(window) {
+            let key = format!("ratelimit:{account}:{window}");
+            if self.count(&key, now).await <= limit {
+                return Decision::Allow;
+            }
+            self.spent.insert(account.clone(), window).await;
         }
         let left = (window + 1) * WINDOW_MILLIS - now;
         Decision::Throttle { retry_after: Duration::from_millis(u64::try_from(left).unwrap_or(1).max(1)) }

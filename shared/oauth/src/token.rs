@@ -63,6 +63,7 @@ impl TokenClient {
             Some(("grant_type", "client_credentials")) => "client_credentials",
             Some(("grant_type", "authorization_code")) => "authorization_code",
             Some(("grant_type", "refresh_token")) => "refresh_token",
+            Some(("grant_type", TOKEN_EXCHANGE_GRANT)) => "token_exchange",
             _ => "other",
         };
         // Elapsed time for the IdP latency histogram: a measurement, not a time logic depends on.

@@ -1,7 +1,7 @@
 //! Server kit shared by the two binaries: the bearer-token authentication layer, the mapping of
-//! errors to gRPC statuses with `google.rpc` details, health and reflection, the configuration
-//! both binaries share, request hardening (message sizes, timeouts, load shedding), the system
-//! clock, and shutdown on SIGTERM/SIGINT.
+//! errors to gRPC statuses with `google.rpc` details, health and reflection, the tracing and
+//! metrics layer (`observe`), the configuration both binaries share, request hardening (message
+//! sizes, timeouts, load shedding), the system clock, and shutdown on SIGTERM/SIGINT.
 
 mod auth;
 mod clock;

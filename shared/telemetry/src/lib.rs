@@ -62,11 +62,6 @@ pub struct Telemetry {
 }
 
 impl Telemetry {
-    /// Whether spans are exported (an OTLP endpoint is configured).
-    pub fn exporting(&self) -> bool {
-        self.traces.is_some()
-    }
-
     /// Exports the spans still buffered and stops the exporter (bounded by the SDK's timeout);
     /// call it once `run` returned.
     pub async fn shutdown(self) {
@@ -84,13 +79,11 @@ impl Telemetry {
 
 /// Installs the global subscriber: logs to stderr filtered by `RUST_LOG`, and, when an OTLP
 /// endpoint is configured, spans of this project's crates exported to it as `service` (unless
-/// `OTEL_SERVICE_NAME` names it otherwise). Must run inside the Tokio runtime.
-pub fn init(args: &LogArgs, service: &'static str) -> Telemetry {
+/// `OTEL_SERVICE_NAME` names it otherwise). Must run inside the Tokio runtime. Fails, naming the
+/// variable, when the `OTEL_*` settings cannot be used (a bad setting fails at start-up).
+pub fn init(args: &LogArgs, service: &'static str) -> Result<Telemetry, String> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let (traces, otlp_error) = match otlp::provider(service) {
-        Ok(traces) => (traces, None),
-        Err(e) => (None, Some(e)),
-    };
+    let traces = otlp::provider(service)?;
     // Spans are exported at INFO and above whatever RUST_LOG says (quiet logs keep their
     // traces), and at more detail when RUST_LOG asks for it. Only our own crates' spans and
     // events: the exporter's own gRPC client (tonic, hyper, h2) would otherwise trace its exports.
@@ -111,11 +104,8 @@ pub fn init(args: &LogArgs, service: &'static str) -> Telemetry {
     if installed.is_err() {
         eprintln!("logging was already initialised");
     }
-    if let Some(e) = otlp_error {
-        tracing::error!(error = %e, "trace export disabled: the OTLP exporter cannot be built");
-    }
     if traces.is_some() {
         tracing::info!("exporting traces over OTLP/gRPC");
     }
-    Telemetry { traces }
+    Ok(Telemetry { traces })
 }

@@ -27,16 +27,16 @@ pub(crate) fn provider(service: &'static str) -> Result<Option<SdkTracerProvider
         return Err(format!("OTEL_EXPORTER_OTLP_PROTOCOL {protocol} is not supported: use grpc"));
     }
     if endpoint.starts_with("https://") {
-        return Err("the OTLP endpoint must be plain gRPC (http://…): TLS export is not built in; \
-                    send to a local collector"
+        return Err("OTEL_EXPORTER_OTLP_ENDPOINT must be plain gRPC (http://…): TLS export is not built \
+                    in; send to a local collector"
             .to_owned());
     }
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_tonic()
         .with_endpoint(endpoint)
         .build()
-        .map_err(|e| e.to_string())?;
-    let runtime = tokio::runtime::Handle::try_current().map_err(|e| e.to_string())?;
+        .map_err(|e| format!("OTEL_EXPORTER_OTLP_ENDPOINT: {e}"))?;
+    let runtime = tokio::runtime::Handle::try_current().map_err(|e| format!("trace export: {e}"))?;
     // OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES win over the binary's own name.
     let mut resource = Resource::builder();
     if var("OTEL_SERVICE_NAME").is_none() {

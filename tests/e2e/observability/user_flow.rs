@@ -76,6 +76,7 @@ pub async fn provision(control: Channel) -> Option<TestIdp> {
         name: PROVIDER.to_owned(),
         credential_provider_vendor: pb::CredentialProviderVendor::CustomOauth2 as i32,
         config: Some(pb::update_credential_provider_request::Config::Oauth2ProviderConfigInput(provider(metadata))),
+        ..Default::default()
     };
     providers.update_credential_provider(authed(update, ADMIN, None)).await.unwrap();
     Some(idp)

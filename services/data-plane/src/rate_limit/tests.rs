@@ -47,6 +47,52 @@ async fn an_account_gets_its_limit_per_window_then_a_retry_delay_until_the_next(
     assert_eq!(admitted(&limiter, &a, 5).await, 3, "a new window, a new budget");
 }
 
+/// A memory cache counting its `increment` calls.
+#[derive(Debug)]
+struct Counting {
+    inner: MemoryCache,
+    increments: AtomicU64,
+}
+
+impl Cache for Counting {
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, identity_cache::Result<Option<Vec<u8>>>> {
+        self.inner.get(key)
+    }
+    fn set<'a>(&'a self, key: &'a str, value: &'a [u8], ttl: Duration) -> BoxFuture<'a, identity_cache::Result<()>> {
+        self.inner.set(key, value, ttl)
+    }
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, identity_cache::Result<()>> {
+        self.inner.delete(key)
+    }
+    fn acquire<'a>(
+        &'a self,
+        key: &'a str,
+        owner: &'a str,
+        ttl: Duration,
+    ) -> BoxFuture<'a, identity_cache::Result<bool>> {
+        self.inner.acquire(key, owner, ttl)
+    }
+    fn release<'a>(&'a self, key: &'a str, owner: &'a str) -> BoxFuture<'a, identity_cache::Result<()>> {
+        self.inner.release(key, owner)
+    }
+    fn increment<'a>(&'a self, key: &'a str, window: Duration) -> BoxFuture<'a, identity_cache::Result<u64>> {
+        self.increments.fetch_add(1, Ordering::SeqCst);
+        self.inner.increment(key, window)
+    }
+}
+
+#[tokio::test]
+async fn once_a_window_is_spent_the_shared_cache_is_not_asked_until_the_next() {
+    let shared = Arc::new(Counting { inner: MemoryCache::new(100), increments: AtomicU64::new(0) });
+    let (limiter, clock) = limiter(3, shared.clone());
+    let a = account("111111111111");
+    assert_eq!(admitted(&limiter, &a, 100).await, 3);
+    assert_eq!(shared.increments.load(Ordering::SeqCst), 4, "3 admitted, 1 found over, then none");
+    clock.advance(750);
+    assert_eq!(admitted(&limiter, &a, 1).await, 1, "the next window asks again");
+    assert_eq!(shared.increments.load(Ordering::SeqCst), 5);
+}
+
 #[tokio::test]
 async fn accounts_are_limited_separately() {
     let (limiter, _) = limiter(2, Arc::new(MemoryCache::new(100)));

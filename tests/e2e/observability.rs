@@ -365,6 +365,16 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert!(logs[1].1.contains("TRACE") && logs[1].1.contains("GetApiKeyCredential"), "trace-level logs captured");
     let spans_text = format!("{:?}", receiver.0.lock().unwrap());
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    // The vends' audit events lead to their trace (they are written within the flush interval).
+    let traced = "SELECT count(*) FROM audit_events WHERE event_name = 'GetApiKeyCredential' AND trace_id = $1";
+    let all_traced = async {
+        while sqlx::query_scalar::<_, i64>(traced).bind(TRACE_ID).fetch_one(&pool).await.unwrap() != 3 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    tokio::time::timeout(std::time::Duration::from_secs(10), all_traced)
+        .await
+        .expect("the 3 API-key vend events carry the caller's trace id");
     let audit_rows: Vec<String> =
         sqlx::query_scalar("SELECT row_to_json(a)::text FROM audit_events a").fetch_all(&pool).await.unwrap();
     pool.close().await;

@@ -43,10 +43,10 @@ const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 
 /// The trace id recorded with a call's event: the current span's OpenTelemetry trace id (32 hex
-/// digits), or empty when the call is not traced. Called on the request's task, inside the RPC's
-/// span. Empty until the OpenTelemetry layer provides one.
+/// digits), or empty when traces are not exported. Called on the request's task, inside the
+/// RPC's span.
 pub(crate) fn current_trace_id() -> String {
-    String::new()
+    identity_telemetry::propagation::current_trace_id().unwrap_or_default()
 }
 
 /// Why a call was refused for want of auditing.
@@ -193,7 +193,9 @@ impl AuditLog {
         {
             last.2 = true;
         }
+        let depth = state.depth();
         drop(state);
+        identity_telemetry::metrics::set_audit_queue_depth(depth);
         self.inner.wake.notify_one();
         for event in dropped {
             let dropped = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
@@ -289,7 +291,12 @@ async fn flush(log: AuditLog, store: Store) {
                     }
                 }
             }
-            log.lock().in_flight -= events.len();
+            let depth = {
+                let mut state = log.lock();
+                state.in_flight -= events.len();
+                state.depth()
+            };
+            identity_telemetry::metrics::set_audit_queue_depth(depth);
         }
     }
 }

@@ -27,7 +27,7 @@ const port = Number(config.port ?? 9400);
 const issuer = `http://127.0.0.1:${port}`;
 const resource = config.resource ?? `${issuer}/api`;
 const resourceScopes = config.scopes ?? 'read write';
-const accessTokenTtl = Number(config.access_token_ttl ?? 300);
+let accessTokenTtl = Number(config.access_token_ttl ?? 300);
 const extraTokenClaims = config.extra_token_claims ?? {};
 
 async function loadProvider() {
@@ -232,8 +232,15 @@ function send(res, status, value) {
 // POST /__test/mint {"claims": {}, "header": {}}: a JWT signed with the current key. Defaults
 //   iss, iat, exp (+300 s) and sub "test-user" (a null value removes a claim); the header
 //   defaults to alg RS256 (RS*, PS* or none) and the current kid.
+// POST /__test/access-token-ttl?seconds=N: access tokens issued from now on live N seconds.
 async function admin(req, res, url) {
   const route = `${req.method} ${url.pathname}`;
+  if (route === 'POST /__test/access-token-ttl') {
+    const seconds = Number(url.searchParams.get('seconds'));
+    if (!Number.isInteger(seconds) || seconds <= 0) return send(res, 400, { error: 'seconds must be a positive integer' });
+    accessTokenTtl = seconds;
+    return send(res, 200, { access_token_ttl: accessTokenTtl });
+  }
   if (route === 'POST /__test/rotate-keys') {
     keys = url.searchParams.get('drop_old') === '1' ? [newKey()] : [newKey(), ...keys];
     current = buildProvider();

@@ -212,6 +212,12 @@ impl TestIdp {
         body["kid"].as_str().expect("kid").to_owned()
     }
 
+    /// Access tokens issued from now on live `seconds`.
+    pub async fn set_access_token_ttl(&self, seconds: u64) {
+        let url = format!("{}/__test/access-token-ttl?seconds={seconds}", self.issuer);
+        self.admin(self.http.post(url)).await;
+    }
+
     /// Request counts so far.
     pub async fn counters(&self) -> Counters {
         let body = self.admin(self.http.get(format!("{}/__test/counters", self.issuer))).await;

@@ -1,6 +1,7 @@
 """Checks a rendered agentcore-identity chart (`helm template` output on stdin) for what the
 Kubernetes schemas cannot: pod security, probes, graceful shutdown, the migrations hook, secrets
-taken only from Secret references, and the objects each values file must produce.
+taken only from Secret references, one Redis key prefix for the planes sharing Redis, and the
+objects each values file must produce.
 
 Usage: check_rendered.py KIND[,KIND...] < rendered.yaml
 The argument lists the kinds that must be present (e.g. Deployment,Service,Job). Exits 1 and
@@ -32,6 +33,8 @@ def main() -> int:
     if "Secret" in kinds:
         problems.append("the chart renders a Secret; secrets must come from existing Secrets only")
 
+    # REDIS_KEY_PREFIX of each Deployment container that has a REDIS_URL: one value for all.
+    redis_prefixes = {}
     for doc, spec in pod_specs(docs):
         name = f"{doc['kind']}/{doc['metadata']['name']}"
         psc = spec.get("securityContext", {})
@@ -57,6 +60,8 @@ def main() -> int:
                 if env["name"] in SECRET_ENV and "valueFrom" not in env:
                     problems.append(f"{cname}: {env['name']} is inlined, not taken from a Secret")
             listen = {e["name"]: e.get("value", "") for e in c.get("env", [])}
+            if doc["kind"] == "Deployment" and "REDIS_URL" in listen:
+                redis_prefixes[cname] = listen.get("REDIS_KEY_PREFIX")
             for var in ("CONTROL_PLANE_LISTEN", "DATA_PLANE_LISTEN", "DATA_PLANE_HTTP_LISTEN"):
                 if var in listen and not listen[var].startswith("0.0.0.0:"):
                     problems.append(f"{cname}: {var} does not listen on 0.0.0.0")
@@ -86,6 +91,9 @@ def main() -> int:
                 problems.append(f"{name}: not a pre-install,pre-upgrade hook")
             if container.get("args") != ["migrate"]:
                 problems.append(f"{name}: does not run `identity-control-plane migrate`")
+
+    if None in redis_prefixes.values() or len(set(redis_prefixes.values())) > 1:
+        problems.append(f"the planes sharing Redis do not all set the same REDIS_KEY_PREFIX: {redis_prefixes}")
 
     for p in problems:
         print(p)

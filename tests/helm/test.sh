@@ -147,6 +147,16 @@ check "an unknown value (typo) fails" \
 check "a bad LOG_FORMAT fails" rejects "at '/config/logFormat'" --set config.logFormat=xml
 check "a preStop sleep as long as the grace period fails" \
     rejects "dataPlane.preStopSleepSeconds must be less than" --set dataPlane.preStopSleepSeconds=30
+check "an admin JWT discovery URL over plain http to a remote host fails" \
+    rejects "at '/controlPlane/adminJwt/discoveryUrl'" \
+    --set controlPlane.adminJwt.discoveryUrl=http://idp.example.com/.well-known/openid-configuration
+check "an admin JWT discovery URL without the OIDC path fails" \
+    rejects "at '/controlPlane/adminJwt/discoveryUrl'" \
+    --set controlPlane.adminJwt.discoveryUrl=https://idp.example.com/
+check "admin JWTs whose account comes from a claim need a scope" \
+    rejects "controlPlane.adminJwt.scopes is required" \
+    --set controlPlane.adminJwt.discoveryUrl=https://idp.example.com/.well-known/openid-configuration \
+    --set 'controlPlane.adminJwt.audiences={identity-admin}'
 check "Kubernetes older than 1.30 is refused" rejects "incompatible with Kubernetes" --kube-version 1.29.0
 
 echo

@@ -145,8 +145,8 @@ pub enum IdentityCommand {
 /// `disconnect-user`.
 #[derive(Debug, Args)]
 pub struct DisconnectUserArgs {
-    /// The user id bound in workload access tokens (the given user id, or `ISSUER#SUBJECT` for a
-    /// user JWT).
+    /// The user id bound in workload access tokens: the given user id, `ISSUER#SUBJECT` for a
+    /// user JWT, or `custom:AUTHORIZER#SUBJECT` for a token a custom authorizer allowed.
     #[arg(long)]
     pub user_id: String,
     /// Only the grants of this OAuth2 credential provider (name or ARN).

@@ -1,10 +1,11 @@
 //! Admin JWTs: besides admin tokens, the control plane accepts a JWT from one configured issuer
 //! (the operators' IdP), checked by the one validator ([`identity_authn::JwtValidator`], through
-//! the outbound policy) against an audience and/or client list, optionally a scope. The account
-//! it administers comes from a claim (`ADMIN_JWT_ACCOUNT_CLAIM`, default `account_id`) that must
+//! the outbound policy) against an audience and/or client list and a scope. The account it
+//! administers comes from a claim (`ADMIN_JWT_ACCOUNT_CLAIM`, default `account_id`) that must
 //! hold a 12-digit account id, or is fixed for every such token (`ADMIN_JWT_ACCOUNT`, for an IdP
 //! that cannot add claims). A token without a usable account is refused: it never falls back to
-//! the default account.
+//! the default account. The claim is the tenant boundary, so a scope is required with it: the
+//! IdP grants the scope to operators only (and the claim must be one users cannot write).
 
 use identity_authn::{AuthorizerPolicy, JwtError, JwtValidator, ValidatedToken};
 use identity_domain::AccountId;
@@ -18,8 +19,8 @@ const MAX_SUBJECT: usize = 128;
 /// Admin JWT settings.
 #[derive(clap::Args, Clone, Debug, Default)]
 pub struct AdminJwtArgs {
-    /// OIDC discovery URL of the IdP whose JWTs are accepted as admin credentials; unset: only
-    /// admin tokens are.
+    /// OIDC discovery URL of the IdP whose JWTs are accepted as admin credentials (https, http
+    /// to loopback only, ending with /.well-known/openid-configuration); unset: only admin tokens are.
     #[arg(long, env = "ADMIN_JWT_DISCOVERY_URL")]
     pub admin_jwt_discovery_url: Option<String>,
 
@@ -31,7 +32,8 @@ pub struct AdminJwtArgs {
     #[arg(long, env = "ADMIN_JWT_CLIENTS", default_value = "")]
     pub admin_jwt_clients: String,
 
-    /// Scopes of which an admin JWT must carry one, comma-separated; empty: none required.
+    /// Scopes of which an admin JWT must carry one, comma-separated; required unless
+    /// ADMIN_JWT_ACCOUNT is set.
     #[arg(long, env = "ADMIN_JWT_SCOPES", default_value = "")]
     pub admin_jwt_scopes: String,
 
@@ -80,9 +82,13 @@ impl AdminJwtArgs {
             }
             return Ok(None);
         };
-        let url = url::Url::parse(discovery_url).map_err(|e| ConfigError(format!("ADMIN_JWT_DISCOVERY_URL: {e}")))?;
-        if !matches!(url.scheme(), "https" | "http") || url.host_str().is_none() || url.fragment().is_some() {
-            return Err(ConfigError("ADMIN_JWT_DISCOVERY_URL must be an http(s) URL".to_owned()));
+        // The same rule as a JWT authorizer's discovery URL: https (http for loopback only),
+        // ending with /.well-known/openid-configuration.
+        let mut v = identity_domain::Violations::default();
+        v.oidc_discovery_url("ADMIN_JWT_DISCOVERY_URL", discovery_url);
+        if let Err(violations) = v.finish() {
+            let why: Vec<String> = violations.iter().map(|v| format!("{} {}", v.field, v.description)).collect();
+            return Err(ConfigError(why.join("; ")));
         }
         let policy = AuthorizerPolicy {
             discovery_url: discovery_url.clone(),
@@ -94,6 +100,14 @@ impl AdminJwtArgs {
         if policy.allowed_audiences.is_empty() && policy.allowed_clients.is_empty() {
             return Err(ConfigError(
                 "ADMIN_JWT_AUDIENCES or ADMIN_JWT_CLIENTS is required with ADMIN_JWT_DISCOVERY_URL".to_owned(),
+            ));
+        }
+        let from_claim = self.admin_jwt_account.is_none();
+        // The claim is the tenant boundary: without a required scope, any user of the IdP with a
+        // token for the audience or client would administer the account their claim names.
+        if from_claim && policy.allowed_scopes.is_empty() {
+            return Err(ConfigError(
+                "ADMIN_JWT_SCOPES is required when the account comes from a claim (ADMIN_JWT_ACCOUNT unset)".to_owned(),
             ));
         }
         let account = match (&self.admin_jwt_account_claim, &self.admin_jwt_account) {
@@ -132,13 +146,7 @@ impl AdminJwt {
 
     /// The account and principal name of a valid admin JWT.
     pub async fn authenticate(&self, token: &str) -> Result<(AccountId, String), AuthError> {
-        let validated = self.validator.validate(token, &self.config.policy).await.map_err(|e| {
-            if e.is_unavailable() {
-                AuthError::Unavailable(format!("admin JWT issuer: {e}"))
-            } else {
-                AuthError::Unauthenticated(refusal(&e))
-            }
-        })?;
+        let validated = self.validator.validate(token, &self.config.policy).await.map_err(|e| refusal(&e))?;
         let account = self.account_of(&validated)?;
         let subject: String = validated.subject.chars().take(MAX_SUBJECT).collect();
         Ok((account, format!("jwt:{subject}")))
@@ -159,9 +167,10 @@ impl AdminJwt {
     }
 }
 
-/// What the caller is told: the failed check, never the token.
-fn refusal(error: &JwtError) -> &'static str {
-    match error {
+/// What the caller is told: the failed check, never the token; UNAVAILABLE (retry) when the
+/// issuer's discovery document or keys cannot be had.
+fn refusal(error: &JwtError) -> AuthError {
+    let refused = match error {
         JwtError::TooLarge { .. } => "admin JWT refused: too large",
         JwtError::Malformed(_) => "admin JWT refused: malformed",
         JwtError::AlgNotAllowed => "admin JWT refused: signing algorithm not allowed",
@@ -175,8 +184,11 @@ fn refusal(error: &JwtError) -> &'static str {
         JwtError::ClientNotAllowed => "admin JWT refused: client not allowed",
         JwtError::MissingScope => "admin JWT refused: no allowed scope",
         JwtError::MissingClaim(_) => "admin JWT refused: a required claim is missing",
-        JwtError::DiscoveryFailed(_) | JwtError::JwksUnavailable(_) => "admin JWT refused: the issuer is unavailable",
-    }
+        JwtError::DiscoveryFailed(_) | JwtError::JwksUnavailable(_) => {
+            return AuthError::Unavailable(format!("admin JWT issuer: {error}"));
+        }
+    };
+    AuthError::Unauthenticated(refused)
 }
 
 #[cfg(test)]

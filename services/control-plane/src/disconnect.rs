@@ -4,10 +4,20 @@
 //! endpoint. Deleting comes first: a provider that cannot revoke never keeps a grant alive here,
 //! it only costs a "not revoked" in the answer and a log line (without the token).
 //!
+//! Revocations run concurrently within [`REVOCATION_BUDGET`] in all, well under the request
+//! timeout; each provider is looked up (and a custom provider's discovery document read) once
+//! per call. A grant whose provider the user still holds another grant of (for another workload
+//! identity) is not revoked: some vendors (Google) revoke the whole consent given to the client,
+//! which would break the grants that remain.
+//!
 //! Data planes without Redis drop the grants from their in-process caches when they poll the
 //! account's raised grant generation (see the data plane's `generations.rs`).
 
-use std::time::Duration;
+use std::{
+    collections::BTreeMap,
+    sync::atomic::{AtomicU64, Ordering},
+    time::Duration,
+};
 
 use identity_cache::{Cache as _, RedisCache};
 use identity_domain::{AccountId, CredentialProvider, ProviderConfig, TenantRule};
@@ -21,6 +31,11 @@ use crate::error::ServiceError;
 /// A data plane that read a grant just before it was deleted may still write it to Redis; the
 /// keys are deleted again after this long (well over a cache-filling read).
 const SECOND_DELETE_AFTER: Duration = Duration::from_secs(3);
+
+/// How long a disconnect waits for its revocations, in all (the request times out after 30 s;
+/// one unreachable provider alone takes the outbound timeout, 10 s). What has not finished by
+/// then is reported as not revoked.
+const REVOCATION_BUDGET: Duration = Duration::from_secs(5);
 
 /// What the data plane stores of a grant (its `federation::Grant`): only the tokens matter here.
 #[derive(serde::Deserialize)]
@@ -75,13 +90,36 @@ impl Disconnect {
         };
         let deleted = store.delete_user_grants(filter).await?;
         self.forget_cached(account, user_id, &deleted).await;
-        let mut revoked = 0;
+        let mut by_provider: BTreeMap<&str, Vec<&DeletedGrant>> = BTreeMap::new();
+        let mut still_granted = 0;
         for grant in &deleted {
-            if self.revoke(store, account, grant).await {
-                revoked += 1;
+            if grant.provider_still_granted {
+                still_granted += 1;
+            } else {
+                by_provider.entry(grant.provider_id.as_str()).or_default().push(grant);
             }
         }
-        tracing::info!(account = %account, deleted = deleted.len(), revoked, "user's grants deleted");
+        let revoked = AtomicU64::new(0);
+        let revocations = futures::future::join_all(
+            by_provider
+                .into_iter()
+                .map(|(provider_id, grants)| self.revoke_at(store, account, provider_id, grants, &revoked)),
+        );
+        let finished = tokio::time::timeout(REVOCATION_BUDGET, revocations).await.is_ok();
+        if !finished {
+            tracing::warn!(
+                budget_ms = REVOCATION_BUDGET.as_millis() as u64,
+                "revocations unfinished within the budget are reported as not revoked; the grants are deleted all the same"
+            );
+        }
+        let revoked = revoked.load(Ordering::Relaxed);
+        tracing::info!(
+            account = %account,
+            deleted = deleted.len(),
+            revoked,
+            still_granted,
+            "user's grants deleted; those whose provider the user still holds another grant of are not revoked"
+        );
         Ok(Disconnected { deleted: deleted.len() as u64, revoked })
     }
 
@@ -112,46 +150,57 @@ impl Disconnect {
         });
     }
 
-    /// Revokes one deleted grant at its provider; true when the provider confirmed.
-    async fn revoke(&self, store: &Store, account: &AccountId, grant: &DeletedGrant) -> bool {
-        let Some(plain) = &grant.plain else { return false };
-        let Ok(tokens) = serde_json::from_slice::<StoredGrant>(plain) else {
-            tracing::warn!("a deleted grant is not in the expected form; not revoked");
-            return false;
-        };
-        let provider = match store.credential_provider_sealed_by_id(account, &grant.provider_id).await {
+    /// Revokes `grants` (all of one provider) at that provider, concurrently, counting in
+    /// `revoked` those the provider confirmed.
+    async fn revoke_at(
+        &self,
+        store: &Store,
+        account: &AccountId,
+        provider_id: &str,
+        grants: Vec<&DeletedGrant>,
+        revoked: &AtomicU64,
+    ) {
+        let (provider, sealed) = match store.credential_provider_sealed_by_id(account, provider_id).await {
             Ok(Some(found)) => found,
-            Ok(None) => return false,
+            Ok(None) => return,
             Err(e) => {
-                tracing::warn!(error = %e, "cannot read the grant's provider; not revoked");
-                return false;
+                tracing::warn!(error = %e, "cannot read the grants' provider; not revoked");
+                return;
             }
         };
-        let (provider, sealed) = provider;
-        let ProviderConfig::Oauth2(config) = &provider.config else { return false };
+        let ProviderConfig::Oauth2(config) = &provider.config else { return };
         let Some(endpoint) = self.revocation_endpoint(&provider).await else {
-            tracing::info!(provider = %provider.name, "the provider has no revocation endpoint; grant deleted only");
-            return false;
+            tracing::info!(provider = %provider.name, "the provider has no revocation endpoint; grants deleted only");
+            return;
         };
         let secret = match store.open_provider_secret(account, &provider.id, &sealed).await {
             Ok(secret) => secret,
             Err(e) => {
                 tracing::warn!(error = %e, provider = %provider.name, "cannot open the client secret; not revoked");
-                return false;
+                return;
             }
         };
         let client = ClientCredentials { client_id: &config.client_id, client_secret: secret.expose() };
-        let (token, hint) = match &tokens.refresh_token {
-            Some(refresh) => (refresh.as_str(), TokenTypeHint::RefreshToken),
-            None => (tokens.access_token.as_str(), TokenTypeHint::AccessToken),
-        };
-        match self.tokens.revoke(&endpoint, config.vendor, client, token, hint).await {
-            Ok(()) => true,
-            Err(e) => {
-                tracing::warn!(provider = %provider.name, code = e.code(), "revocation failed; the grant is deleted all the same");
-                false
+        let revocations = grants.into_iter().map(|grant| async {
+            let Some(plain) = &grant.plain else { return };
+            let Ok(tokens) = serde_json::from_slice::<StoredGrant>(plain) else {
+                tracing::warn!("a deleted grant is not in the expected form; not revoked");
+                return;
+            };
+            let (token, hint) = match &tokens.refresh_token {
+                Some(refresh) => (refresh.as_str(), TokenTypeHint::RefreshToken),
+                None => (tokens.access_token.as_str(), TokenTypeHint::AccessToken),
+            };
+            match self.tokens.revoke(&endpoint, config.vendor, client, token, hint).await {
+                Ok(()) => {
+                    revoked.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    tracing::warn!(provider = %provider.name, code = e.code(), "revocation failed; the grant is deleted all the same");
+                }
             }
-        }
+        });
+        futures::future::join_all(revocations).await;
     }
 
     /// The vendor's revocation endpoint, or a custom provider's from its discovery document.
@@ -183,7 +232,7 @@ impl Disconnect {
 async fn delete_all(redis: &RedisCache, keys: &[String]) {
     for key in keys {
         if let Err(e) = redis.delete(key).await {
-            tracing::warn!(error = %e, "cannot delete a cached grant from Redis; it expires on its own (5 min at most)");
+            tracing::warn!(error = %e, "cannot delete a cached grant from Redis; the data planes ignore it once they see the raised grant generation");
         }
     }
 }

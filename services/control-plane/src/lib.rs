@@ -130,10 +130,11 @@ pub async fn run(
         AdminJwt::new(settings, validator)
     });
     // DeleteUserTokens deletes cached grants from the data planes' Redis, when they share one.
+    // Connected on first use: a Redis outage never keeps the control plane from starting (the
+    // data planes' grant generation drops what could not be deleted).
     let redis = match &config.redis_url {
         Some(url) => Some(
-            identity_cache::RedisCache::connect(url, &config.redis_key_prefix)
-                .await
+            identity_cache::RedisCache::connect_lazy(url, &config.redis_key_prefix)
                 .map_err(|e| ConfigError(format!("REDIS_URL: {e}")))?,
         ),
         None => None,

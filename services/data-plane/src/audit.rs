@@ -5,7 +5,10 @@
 //! Calls do not wait for the database. Their events go into a bounded in-memory queue that one
 //! flusher writes in batches within [`AuditSettings::flush_interval`], one transaction per
 //! account and batch ([`Store::append_audit_events`]), so each account's chain stays in order.
-//! A write that fails is retried with backoff and nothing is lost while the queue has room.
+//! A write that fails is retried with backoff and nothing is lost while the queue has room. A
+//! write the database refuses for its data (which retrying cannot fix) is not retried: the
+//! account's events are written one at a time, each one refused replaced by a placeholder
+//! (`error_reason` [`UNWRITABLE`]), so one bad event never holds up the queue.
 //! Room is reserved before a call runs: when there is none, the call is refused with
 //! `UNAVAILABLE` before it vends anything (fail closed, as Vault does without a working audit
 //! device), unless the operator chose `AUDIT_QUEUE_FULL=drop`, which serves the call and drops
@@ -27,7 +30,7 @@ use std::{
     time::Duration,
 };
 
-use identity_domain::AccountId;
+use identity_domain::{AccountId, AuditEntry};
 use identity_store::{QueuedAuditEvent, Store};
 use tokio::sync::{Notify, watch};
 
@@ -41,6 +44,8 @@ const MAX_BATCH: usize = 500;
 /// First wait after a failed write; doubles up to [`MAX_BACKOFF`].
 const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
+/// `error_reason` of an event the database refused, written without its request's fields.
+pub const UNWRITABLE: &str = "AuditEventUnwritable";
 
 /// The trace id recorded with a call's event: the current span's OpenTelemetry trace id (32 hex
 /// digits), or empty when traces are not exported. Called on the request's task, inside the
@@ -255,7 +260,7 @@ impl AuditLog {
 }
 
 /// The flusher: waits for events, lets a batch gather for the flush interval (not when
-/// closing), writes it, and retries a failed account batch with backoff until it is written.
+/// closing), and writes it, account by account ([`write`]).
 async fn flush(log: AuditLog, store: Store) {
     let mut closing = log.inner.closing.subscribe();
     loop {
@@ -273,24 +278,7 @@ async fn flush(log: AuditLog, store: Store) {
             }
         }
         for (account, events) in log.take_batch() {
-            let mut backoff = MIN_BACKOFF;
-            loop {
-                match store.append_audit_events(&account, &events).await {
-                    Ok(_) => break,
-                    Err(e) => {
-                        tracing::warn!(
-                            error = %e,
-                            account = %account,
-                            events = events.len(),
-                            queued = log.depth(),
-                            retry_ms = backoff.as_millis() as u64,
-                            "audit events not written yet; retrying"
-                        );
-                        tokio::time::sleep(backoff).await;
-                        backoff = (backoff * 2).min(MAX_BACKOFF);
-                    }
-                }
-            }
+            write(&log, &store, &account, &events).await;
             let depth = {
                 let mut state = log.lock();
                 state.in_flight -= events.len();
@@ -298,5 +286,86 @@ async fn flush(log: AuditLog, store: Store) {
             };
             identity_telemetry::metrics::set_audit_queue_depth(depth);
         }
+    }
+}
+
+/// Writes an account's batch. While the database fails (unreachable, overloaded), the batch is
+/// retried with backoff until it is written. When it refuses the data itself (a data exception
+/// or a constraint violation: [`identity_store::StoreError::data_error_code`]), the same batch
+/// would fail forever and hold up every account's events behind it: its events are written one
+/// at a time instead, each one refused replaced by its [`placeholder`], so the chain goes on.
+async fn write(log: &AuditLog, store: &Store, account: &AccountId, events: &[QueuedAuditEvent]) {
+    let Err(code) = append(log, store, account, events).await else { return };
+    tracing::warn!(
+        account = %account,
+        events = events.len(),
+        code,
+        "the database refused an audit batch; writing its events one at a time"
+    );
+    for event in events {
+        let Err(code) = append(log, store, account, std::slice::from_ref(event)).await else { continue };
+        // The event's own fields are not logged: they are what the database refused.
+        match append(log, store, account, &[placeholder(event)]).await {
+            Ok(()) => tracing::error!(
+                account = %account, event_id = %event.event_id, event = %event.entry.event_name, code,
+                "the database refused an audit event: recorded without its request fields"
+            ),
+            Err(again) => tracing::error!(
+                account = %account, event_id = %event.event_id, event = %event.entry.event_name, code, again,
+                "the database refused an audit event and its placeholder: event lost"
+            ),
+        }
+    }
+}
+
+/// Appends `events` in one transaction, retrying with backoff while the database fails; gives
+/// up only when it refuses the data, with the database's code.
+async fn append(log: &AuditLog, store: &Store, account: &AccountId, events: &[QueuedAuditEvent]) -> Result<(), String> {
+    let mut backoff = MIN_BACKOFF;
+    loop {
+        let e = match store.append_audit_events(account, events).await {
+            Ok(_) => return Ok(()),
+            Err(e) => e,
+        };
+        if let Some(code) = e.data_error_code() {
+            return Err(code);
+        }
+        tracing::warn!(
+            error = %e,
+            account = %account,
+            events = events.len(),
+            queued = log.depth(),
+            retry_ms = backoff.as_millis() as u64,
+            "audit events not written yet; retrying"
+        );
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(MAX_BACKOFF);
+    }
+}
+
+/// What is written in place of an event the database refused: the same event (id, time, caller,
+/// operation, outcome) without the fields a request can fill (workload, provider, scopes, error
+/// reason), its `error_reason` saying so.
+fn placeholder(event: &QueuedAuditEvent) -> QueuedAuditEvent {
+    // What is kept is the service's own (ids, names, hashes); control characters go all the same.
+    let own = |value: &str| -> String { value.chars().filter(|c| !c.is_control()).take(256).collect() };
+    let entry = &event.entry;
+    QueuedAuditEvent {
+        event_id: own(&event.event_id),
+        event_time: event.event_time,
+        principal: own(&event.principal),
+        trace_id: own(&event.trace_id),
+        entry: AuditEntry {
+            event_name: own(&entry.event_name),
+            access_key_id: own(&entry.access_key_id),
+            workload_name: String::new(),
+            provider_name: String::new(),
+            user_hash: own(&entry.user_hash),
+            resource_arn: String::new(),
+            oauth2_flow: own(&entry.oauth2_flow),
+            scopes: Vec::new(),
+            outcome: entry.outcome,
+            error_reason: UNWRITABLE.to_owned(),
+        },
     }
 }

@@ -6,7 +6,9 @@
 //! "claims": {"sub": …}}` or `{"allow": false}`. Everything else fails closed: a deny, no answer
 //! within the authorizer's timeout, a refused address, a non-2xx status, a body that is not such
 //! JSON or is over the outbound body limit, a missing or unusable `sub`, an `exp` in the past.
-//! Each is `InvalidToken` with its own check (see [`CustomError::check`]).
+//! Each is `InvalidToken` with its own check (see [`CustomError::check`]), except an endpoint out
+//! of service (timeout, unreachable, 5xx), which is `IdpUnavailable`, retryable, like a JWT
+//! authorizer's unreachable identity provider.
 //!
 //! Allowed answers are cached in this process for at most [`ANSWER_TTL`] and never past the
 //! answer's `exp`, keyed by a SHA-256 over the account, the authorizer (id and last change), the
@@ -75,6 +77,23 @@ impl CustomError {
             Self::Expired => "custom_expired",
             Self::Misconfigured => "custom_misconfigured",
             Self::Store(_) => "internal",
+        }
+    }
+
+    /// Whether the endpoint was out of service (no answer in time, unreachable, HTTP 5xx):
+    /// nothing is known about the token, and the caller may retry. Denials, unusable answers
+    /// and configuration problems are not.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::TimedOut(_) | Self::Unreachable => true,
+            Self::Status(status) => *status >= 500,
+            Self::Denied
+            | Self::Forbidden
+            | Self::TooLarge
+            | Self::BadAnswer(_)
+            | Self::Expired
+            | Self::Misconfigured
+            | Self::Store(_) => false,
         }
     }
 }

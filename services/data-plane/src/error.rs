@@ -35,13 +35,15 @@ pub enum DataError {
         message: String,
     },
     /// The identity provider behind a JWT authorizer could not be reached, or served an unusable
-    /// discovery document or JWKS. The detail is logged, not returned (it may describe the
-    /// network).
-    #[error("the identity provider of JWT authorizer '{authorizer}' is unavailable ({check})")]
+    /// discovery document or JWKS; or a custom authorizer's endpoint did not answer in time,
+    /// could not be reached or answered 5xx. The detail is logged, not returned (it may
+    /// describe the network).
+    #[error("the identity provider of authorizer '{authorizer}' is unavailable ({check})")]
     IdpUnavailable {
         /// The authorizer's name.
         authorizer: String,
-        /// The validator's reason: `discovery_failed` or `jwks_unavailable`.
+        /// `discovery_failed` or `jwks_unavailable` (JWT); `custom_timeout`,
+        /// `custom_unreachable` or `custom_bad_status` (custom).
         check: &'static str,
     },
     /// No authorizer applies: the workload names none and the account has no JWT authorizer
@@ -125,7 +127,7 @@ impl From<DataError> for Status {
             DataError::IdpUnavailable { authorizer, check } => status::with_reason(
                 Code::Unavailable,
                 "ServiceUnavailableException",
-                format!("the identity provider of JWT authorizer '{authorizer}' is unavailable ({check}); retry later"),
+                format!("the identity provider of authorizer '{authorizer}' is unavailable ({check}); retry later"),
                 HashMap::from([("check".to_owned(), check.to_owned()), ("authorizer".to_owned(), authorizer)]),
             ),
             error @ DataError::NoJwtAuthorizer => status::failed_precondition(error.to_string()),

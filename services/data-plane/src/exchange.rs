@@ -159,8 +159,19 @@ impl DataContext {
                 Some(self.m2m_token(account, request.provider_name, &exchange.actor_token_scopes).await?.access_token)
             }
         };
-        let (_, sealed) = self.oauth2_provider(account, request.provider_name).await?;
-        let secret = self.store.open_provider_secret(account, &provider.id, &sealed).await?;
+        // The client's settings and secret in one read, of the provider the cached settings
+        // name (by id): one re-created under the same name since is another provider, whose
+        // secret the cached settings must not be paired with.
+        let replaced = || {
+            DataError::ProviderNotFound(format!(
+                "OAuth2 credential provider '{}' was deleted or replaced; retry",
+                request.provider_name
+            ))
+        };
+        let (current, sealed) =
+            self.store.credential_provider_sealed_by_id(account, &provider.id).await?.ok_or_else(replaced)?;
+        let ProviderConfig::Oauth2(config) = &current.config else { return Err(replaced()) };
+        let secret = self.store.open_provider_secret(account, &current.id, &sealed).await?;
         let endpoint = config.discovery.metadata.as_ref().map(|m| m.token_endpoint.as_str()).unwrap_or_default();
         let client = ClientCredentials { client_id: &config.client_id, client_secret: secret.expose() };
         let grant = self

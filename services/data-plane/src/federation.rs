@@ -145,7 +145,7 @@ impl DataContext {
 
     /// The user's token, or an authorization URL to get one.
     pub async fn user_federation(
-        &self,
+        self: &std::sync::Arc<Self>,
         claims: &WatClaims,
         request: FederationRequest<'_>,
     ) -> Result<Federation, DataError> {
@@ -353,7 +353,8 @@ impl DataContext {
             provider_id: &session.provider_id,
             scopes_key: &scopes_key,
         };
-        if let Err(e) = self.cache.delete(&crate::refresh::grant_cache_key(&key)).await {
+        let cache_key = crate::refresh::grant_cache_key(&key);
+        if let Err(e) = self.cache.delete(&cache_key).await {
             tracing::warn!(error = %e, "cache unavailable; the replaced grant expires from it on its own");
         }
         Ok(session)

@@ -7,9 +7,10 @@
 //!   value: once this replica has seen a newer generation, an older entry is never read again
 //!   and expires on its own. Replicas sharing Redis agree on the key because they read the
 //!   generation from the same database.
-//! - Users' grants are keyed without a generation (the control plane deletes a disconnected
-//!   user's keys from Redis itself); when an account's grant generation rises, this replica drops
-//!   the account's grants from its in-process cache.
+//! - Users' grants (and exchanged tokens) carry the account's grant generation in their key, so a
+//!   disconnect reaches every replica's cache even when whoever deleted the grants could not
+//!   reach Redis; when an account's grant generation rises, this replica also drops the
+//!   account's grants from its in-process cache, to free them.
 //!
 //! A change is thus honoured within one poll (plus the query's time) of its commit, with or
 //! without Redis, and a cache hit still costs no database round trip. A replica that cannot

@@ -14,7 +14,7 @@
 //! and custom answers by [`CustomAuthorizers`](crate::custom::CustomAuthorizers).
 
 use identity_authn::{AuthorizerPolicy, JwtError, ValidatedToken};
-use identity_domain::{AccountId, JwtAuthorizer, PageRequest, WorkloadIdentity};
+use identity_domain::{AccountId, JwtAuthorizer, PageRequest, UnixMillis, WorkloadIdentity};
 use serde_json::{Map, Value};
 
 use crate::{
@@ -39,6 +39,9 @@ pub struct Accepted {
     pub user: String,
     /// What the validator (or the custom authorizer's answer) says about the token.
     pub token: ValidatedToken,
+    /// When the token stops being good: a JWT's `exp`; a custom authorizer's answer's `exp`
+    /// when it gives one (`None` otherwise).
+    pub not_after: Option<UnixMillis>,
 }
 
 /// The user id a WAT binds for a token a custom authorizer allowed: `custom:{authorizer}#{sub}`.
@@ -148,8 +151,8 @@ impl DataContext {
     /// When none accepts it, the error is the most telling failure (the last of the most
     /// specific kind, see [`specificity`]; a custom authorizer's answer counts as a claim check)
     /// as `UserTokenRefused` with the reason as its check; or `IdpUnavailable` when a JWT
-    /// authorizer's IdP could not be reached and no other authorizer recognized the token. The
-    /// token itself is never in an error.
+    /// authorizer's IdP or a custom authorizer's endpoint could not be reached (or answered
+    /// 5xx) and no other authorizer recognized the token. The token itself is never in an error.
     pub async fn validate_user_token(
         &self,
         account: &AccountId,
@@ -170,15 +173,24 @@ impl DataContext {
                 best = Some((rank, error));
             }
         };
-        let mut unavailable: Option<(String, JwtError)> = None;
+        let mut unavailable: Option<(String, &'static str)> = None;
         for authorizer in authorizers {
             if authorizer.spec.is_custom() {
                 match self.custom.decide(asker, &authorizer, &self.store, token, self.clock.now_millis()).await {
                     Ok(allowed) => {
                         let user = custom_user_id(&authorizer.spec.name, &allowed.subject);
-                        return Ok(Accepted { authorizer: authorizer.spec.name, user, token: allowed.to_validated() });
+                        return Ok(Accepted {
+                            authorizer: authorizer.spec.name,
+                            user,
+                            token: allowed.to_validated(),
+                            not_after: allowed.expires_at,
+                        });
                     }
                     Err(CustomError::Store(e)) => return Err(e.into()),
+                    Err(error) if error.is_unavailable() => {
+                        tracing::warn!(account = %account, authorizer = %authorizer.spec.name, check = error.check(), %error, "custom authorizer unavailable");
+                        unavailable = Some((authorizer.spec.name, error.check()));
+                    }
                     Err(error) => {
                         tracing::info!(account = %account, authorizer = %authorizer.spec.name, check = error.check(), "custom authorizer did not accept a token");
                         consider(3, custom_refused(&error));
@@ -190,11 +202,12 @@ impl DataContext {
             match self.jwt.validate(token, &policy).await {
                 Ok(token) => {
                     let user = jwt_user_id(&token)?;
-                    return Ok(Accepted { authorizer: authorizer.spec.name, user, token });
+                    let not_after = Some(token.expires_at);
+                    return Ok(Accepted { authorizer: authorizer.spec.name, user, token, not_after });
                 }
                 Err(error) if error.is_unavailable() => {
                     tracing::warn!(account = %account, authorizer = %authorizer.spec.name, reason = error.reason(), %error, "JWT authorizer's identity provider unavailable");
-                    unavailable = Some((authorizer.spec.name, error));
+                    unavailable = Some((authorizer.spec.name, error.reason()));
                 }
                 Err(error) if structural(&error) && !any_custom => return Err(refused(&error)),
                 Err(error) => consider(if structural(&error) { 1 } else { specificity(&error) }, refused(&error)),
@@ -206,7 +219,7 @@ impl DataContext {
             // and it said no.
             (Some((_, error)), _) if best_rank >= 2 => Err(error),
             // Otherwise the token may well be from the IdP that could not be asked.
-            (_, Some((authorizer, error))) => Err(DataError::IdpUnavailable { authorizer, check: error.reason() }),
+            (_, Some((authorizer, check))) => Err(DataError::IdpUnavailable { authorizer, check }),
             (Some((_, error)), None) => Err(error),
             (None, None) => Err(DataError::NoJwtAuthorizer),
         }
@@ -224,16 +237,23 @@ impl DataContext {
     }
 
     /// The workload of the OAuth2 session `session_uri` in `account`, when there is such a
-    /// session (CompleteResourceTokenAuth then reports a missing one itself).
+    /// session (CompleteResourceTokenAuth then reports a missing one itself). A session whose
+    /// workload identity was deleted (or re-created under its name) is refused: its user token
+    /// would otherwise be checked by the account default instead of the workload's authorizers.
     pub async fn session_workload(
         &self,
         account: &AccountId,
         session_uri: &str,
     ) -> Result<Option<WorkloadIdentity>, DataError> {
-        let Some(name) = self.session_workload_name(account, session_uri).await? else { return Ok(None) };
-        match self.store.get_workload_identity(account, &name).await {
-            Ok(workload) => Ok(Some(workload)),
-            Err(identity_store::StoreError::NotFound { .. }) => Ok(None),
+        let Some(id) = session_uri.strip_prefix(SESSION_URN) else { return Ok(None) };
+        let Some(session) = self.store.oauth_session(id).await?.filter(|s| &s.account == account) else {
+            return Ok(None);
+        };
+        let gone =
+            || DataError::SessionNotFound("the workload identity that started the session no longer exists".to_owned());
+        match self.store.get_workload_identity(account, &session.workload_name).await {
+            Ok(workload) if workload.id == session.workload_id => Ok(Some(workload)),
+            Ok(_) | Err(identity_store::StoreError::NotFound { .. }) => Err(gone()),
             Err(e) => Err(e.into()),
         }
     }

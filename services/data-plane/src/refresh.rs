@@ -21,17 +21,23 @@ const GRANT_CACHE_TTL: Duration = Duration::from_secs(300);
 #[derive(serde::Deserialize)]
 struct CachedGrant {
     version: i64,
+    generation: i64,
     grant: Grant,
 }
 
 #[derive(serde::Serialize)]
 struct CachedGrantRef<'a> {
     version: i64,
+    generation: i64,
     grant: &'a Grant,
 }
 
-/// Grants are cached without a generation: the control plane deletes a disconnected user's keys
-/// from Redis, and generations.rs drops the in-process ones (see `GrantKey::cache_key`).
+/// A grant's cache key. The entry carries the account's grant generation as this replica saw it
+/// before reading the grant from the database: once a disconnect raises it (whoever deleted the
+/// grants, with or without access to Redis), an entry cached before is never used again, within
+/// one poll of the generations. The key itself is not versioned, so that the control plane can
+/// delete exactly it, and Redis holds nothing of a disconnected user. generations.rs also drops
+/// the in-process entries, to free them.
 pub(crate) fn grant_cache_key(key: &GrantKey<'_>) -> String {
     key.cache_key()
 }
@@ -66,12 +72,14 @@ impl DataContext {
     /// The grant from the cache (sealed with the account's data key), else from the database,
     /// which then refills the cache until the token nears expiry.
     async fn cached_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Grant)>, DataError> {
+        let generation = self.generations.grants(key.account);
         let cache_key = grant_cache_key(key);
         let context = SealContext { account: key.account.as_str(), table: "cache", record: &cache_key, field: "grant" };
         match self.cache.get(&cache_key).await {
             Ok(Some(sealed)) => {
                 if let Ok(plain) = self.store.open_for_account(key.account, &context, &sealed).await
                     && let Ok(cached) = serde_json::from_slice::<CachedGrant>(&plain)
+                    && cached.generation >= generation
                 {
                     return Ok(Some((cached.version, cached.grant)));
                 }
@@ -79,29 +87,18 @@ impl DataContext {
             Ok(None) => {}
             Err(e) => tracing::warn!(error = %e, "cache unavailable, reading the database"),
         }
-        let seen = self.generations.epoch();
+        // Read after the generation was taken: if the grant is deleted meanwhile, it is cached
+        // under a generation that is already (or soon) past.
         let found = self.read_grant(key).await?;
         if let Some((version, grant)) = &found {
-            self.cache_grant(key, *version, grant).await;
-            self.uncache_if_disconnected(key, seen).await;
+            self.cache_grant(key, generation, *version, grant).await;
         }
         Ok(found)
     }
 
-    /// After caching a grant read from the database when the generations were at `seen`: if
-    /// grants of the account have been deleted since (a disconnect this replica has polled),
-    /// what was read may be one of them, so it does not stay cached. A disconnect polled only
-    /// later drops it then (in process) or has already deleted it (Redis, twice).
-    async fn uncache_if_disconnected(&self, key: &GrantKey<'_>, seen: i64) {
-        if self.generations.grants(key.account) > seen
-            && let Err(e) = self.cache.delete(&grant_cache_key(key)).await
-        {
-            tracing::warn!(error = %e, "cache unavailable; the entry expires from it on its own");
-        }
-    }
-
-    /// Caches a grant while it is fresh (at most [`GRANT_CACHE_TTL`]).
-    async fn cache_grant(&self, key: &GrantKey<'_>, version: i64, grant: &Grant) {
+    /// Caches a grant while it is fresh (at most [`GRANT_CACHE_TTL`]), under the grant
+    /// `generation` taken before it was read or written.
+    async fn cache_grant(&self, key: &GrantKey<'_>, generation: i64, version: i64, grant: &Grant) {
         let fresh_for = match grant.expires_at {
             Some(at) => at - self.clock.now_millis() - self.refresh_margin.as_millis() as i64,
             None => GRANT_CACHE_TTL.as_millis() as i64,
@@ -112,7 +109,8 @@ impl DataContext {
         }
         let cache_key = grant_cache_key(key);
         let context = SealContext { account: key.account.as_str(), table: "cache", record: &cache_key, field: "grant" };
-        let Ok(plain) = serde_json::to_vec(&CachedGrantRef { version, grant }).map(zeroize::Zeroizing::new) else {
+        let Ok(plain) = serde_json::to_vec(&CachedGrantRef { version, generation, grant }).map(zeroize::Zeroizing::new)
+        else {
             return;
         };
         match self.store.seal_for_account(key.account, &context, &plain).await {
@@ -128,7 +126,7 @@ impl DataContext {
     /// The user's grant, refreshed first when it nears expiry (or always, when `force`).
     /// `None`: the user has to authorize (again).
     pub(crate) async fn usable_grant(
-        &self,
+        self: &Arc<Self>,
         key: &GrantKey<'_>,
         provider: &CredentialProvider,
         force: bool,
@@ -150,7 +148,7 @@ impl DataContext {
         );
         // One refresh per grant at a time in this process...
         let gate = self.refresh_gates.get_with(lease.clone(), async { Arc::new(tokio::sync::Mutex::new(())) }).await;
-        let _in_process = gate.lock().await;
+        let in_process = gate.lock_owned().await;
         // ...and across replicas.
         let owner = random_token(12).map_err(|e| DataError::Internal(e.to_string()))?;
         let mut waited = Duration::ZERO;
@@ -179,15 +177,57 @@ impl DataContext {
                         // lets only one refresh be stored.
                         tracing::warn!(error = %e, "cache unavailable, refreshing without a lease");
                     }
-                    let outcome = self.refresh_at_provider(key, version, grant, provider).await;
+                    let lease = acquired.is_ok().then_some((lease, owner));
+                    let outcome = self.refresh_detached(key, version, grant, provider, in_process, lease).await;
+                    // On this (the request's) task: the audit notes are task-local.
                     crate::audit::note_refresh(&provider.name, &outcome);
-                    if acquired.is_ok() {
-                        let _ = self.cache.release(&lease, &owner).await;
-                    }
                     return outcome;
                 }
             }
         }
+    }
+
+    /// [`Self::refresh_at_provider`] in a task of its own, which finishes even when the caller
+    /// goes away (its client disconnects, or REQUEST_TIMEOUT drops the call): a provider that
+    /// rotates refresh tokens has spent the old one once it answers, so an answer dropped before
+    /// it is stored would lose the grant. The task holds the in-process gate (`in_process`) and
+    /// gives back the cache `lease` (lease, owner) once the result is stored.
+    async fn refresh_detached(
+        self: &Arc<Self>,
+        key: &GrantKey<'_>,
+        version: i64,
+        grant: Grant,
+        provider: &CredentialProvider,
+        in_process: tokio::sync::OwnedMutexGuard<()>,
+        lease: Option<(String, String)>,
+    ) -> Result<Option<Grant>, DataError> {
+        let context = Arc::clone(self);
+        let (account, workload_id, user_id, provider_id, scopes_key) = (
+            key.account.clone(),
+            key.workload_id.to_owned(),
+            key.user_id.to_owned(),
+            key.provider_id.to_owned(),
+            key.scopes_key.to_owned(),
+        );
+        let provider = provider.clone();
+        let refresh = async move {
+            let key = GrantKey {
+                account: &account,
+                workload_id: &workload_id,
+                user_id: &user_id,
+                provider_id: &provider_id,
+                scopes_key: &scopes_key,
+            };
+            let outcome = context.refresh_at_provider(&key, version, grant, &provider).await;
+            if let Some((lease, owner)) = lease {
+                let _ = context.cache.release(&lease, &owner).await;
+            }
+            drop(in_process);
+            outcome
+        };
+        tokio::spawn(tracing::Instrument::in_current_span(refresh))
+            .await
+            .map_err(|e| DataError::Internal(format!("grant refresh: {e}")))?
     }
 
     async fn refresh_at_provider(
@@ -220,11 +260,10 @@ impl DataContext {
                     serde_json::to_vec(&updated).map_err(|e| DataError::Internal(e.to_string()))?,
                 );
                 // Stored before anyone gets the new access token.
-                let seen = self.generations.epoch();
+                let generation = self.generations.grants(key.account);
                 if self.store.replace_user_grant(key, version, &plain).await? {
                     tracing::info!(provider = %provider.name, "grant refreshed");
-                    self.cache_grant(key, version + 1, &updated).await;
-                    self.uncache_if_disconnected(key, seen).await;
+                    self.cache_grant(key, generation, version + 1, &updated).await;
                     Ok(Some(updated))
                 } else {
                     // Someone else stored a newer grant first (only possible without the lease).

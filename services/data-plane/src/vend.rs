@@ -286,14 +286,19 @@ impl IdentityDataService for IdentityData {
         let user = accepted.user;
         // The user's JWT goes into the WAT sealed, for ON_BEHALF_OF_TOKEN_EXCHANGE (see exchange.rs).
         let sealed = self.0.seal_subject_token(&caller.account, &workload.id, &user, &user_token).await?;
-        let not_after =
-            accepted.token.claims.get("exp").and_then(serde_json::Value::as_i64).map(|s| s.saturating_mul(1000));
         let (token, exp) = self
             .0
             .wat
-            .mint_with_subject(&workload, Some(&user), Some(sealed), not_after)
+            .mint_with_subject(&workload, Some(&user), Some(sealed), accepted.not_after)
             .await
             .map_err(DataError::from)?;
+        // The user token travels sealed inside the WAT: one too large for that (a custom
+        // authorizer's token may be larger than a JWT may) would give a WAT no call accepts.
+        if token.len() > crate::wat::MAX_TOKEN_BYTES {
+            let mut v = Violations::default();
+            v.add("user_token", "is too large to be bound into a workload access token");
+            return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
+        }
         tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
         Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {
             workload_access_token: token,

@@ -20,7 +20,7 @@ use tokio::sync::RwLock;
 pub const WAT_AUDIENCE: &str = "agentcore-identity:workload";
 /// Largest WAT accepted before parsing: room for a sealed user JWT of the validator's largest
 /// size (16 KiB), base64 twice over.
-const MAX_TOKEN_BYTES: usize = 32 * 1024;
+pub(crate) const MAX_TOKEN_BYTES: usize = 32 * 1024;
 /// Clock skew tolerated between replicas.
 const LEEWAY_SECS: i64 = 5;
 

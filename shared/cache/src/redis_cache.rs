@@ -45,13 +45,30 @@ fn millis(d: Duration) -> u64 {
 impl RedisCache {
     /// Connects to `url` (`redis://…` or `rediss://…`); keys get `prefix`.
     pub async fn connect(url: &str, prefix: &str) -> Result<Self> {
-        let client = redis::Client::open(url).map_err(err)?;
-        let config = ConnectionManagerConfig::new()
+        let conn = ConnectionManager::new_with_config(redis::Client::open(url).map_err(err)?, Self::config())
+            .await
+            .map_err(err)?;
+        Ok(Self::with(conn, prefix))
+    }
+
+    /// Like [`connect`](Self::connect), but connects on first use (and again after a failure):
+    /// only the URL is checked now, so an unreachable Redis does not stop the caller starting.
+    /// Needs a Tokio runtime.
+    pub fn connect_lazy(url: &str, prefix: &str) -> Result<Self> {
+        let conn = ConnectionManager::new_lazy_with_config(redis::Client::open(url).map_err(err)?, Self::config())
+            .map_err(err)?;
+        Ok(Self::with(conn, prefix))
+    }
+
+    fn config() -> ConnectionManagerConfig {
+        ConnectionManagerConfig::new()
             .set_connection_timeout(Some(Duration::from_secs(2)))
             .set_response_timeout(Some(Duration::from_millis(500)))
-            .set_number_of_retries(1);
-        let conn = ConnectionManager::new_with_config(client, config).await.map_err(err)?;
-        Ok(Self { conn, prefix: prefix.to_owned(), release: Script::new(RELEASE), increment: Script::new(INCREMENT) })
+            .set_number_of_retries(1)
+    }
+
+    fn with(conn: ConnectionManager, prefix: &str) -> Self {
+        Self { conn, prefix: prefix.to_owned(), release: Script::new(RELEASE), increment: Script::new(INCREMENT) }
     }
 
     fn key(&self, key: &str) -> String {

@@ -349,6 +349,11 @@ impl JwtAuthorizerSpec {
     pub fn is_custom(&self) -> bool {
         self.custom.is_some()
     }
+
+    /// Whether the authorizer keeps a shared secret: a custom authorizer with a secret header.
+    pub fn needs_secret(&self) -> bool {
+        self.custom.as_ref().is_some_and(|c| !c.secret_header_name.is_empty())
+    }
 }
 
 /// A stored JWT authorizer.

@@ -19,7 +19,9 @@
 //!    refuse an oversized message before it is decoded (tonic answers `OUT_OF_RANGE`, "decoded
 //!    message length too large"; grpc-core would say `RESOURCE_EXHAUSTED`).
 //!
-//! [`Hardening::http`] gives the data plane's HTTP listener a body limit and the same timeout.
+//! [`Hardening::http`] gives the data plane's HTTP listener (unauthenticated endpoints that read
+//! the database: authorize, callback, JWKS) the same admission limit, with its own budget
+//! (`503` with `Retry-After`; health exempt), a body limit and the same timeout.
 
 use std::{
     collections::HashMap,
@@ -49,8 +51,9 @@ pub struct HardeningArgs {
     #[arg(long, env = "REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
 
-    /// Requests this process serves at once; beyond that a request is refused at once with
-    /// UNAVAILABLE (load shedding) rather than queued. Health checks are not counted.
+    /// Requests this process serves at once, per listener (gRPC, and the data plane's HTTP);
+    /// beyond that a request is refused at once with UNAVAILABLE (HTTP 503 with Retry-After)
+    /// rather than queued. Health checks are not counted.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 }
@@ -114,15 +117,21 @@ impl Hardening {
         server.with_message_limits(self.max_message_bytes)
     }
 
-    /// `router` (the data plane's HTTP listener) with a body limit and the request timeout,
-    /// answered `503 Service Unavailable`.
+    /// `router` (the data plane's HTTP listener) with the admission limit outermost (its own
+    /// budget of `max_concurrent_requests`; `/healthz` and `/readyz` exempt), then a body limit
+    /// and the request timeout. Shed and timed-out requests are answered `503 Service
+    /// Unavailable`, shed ones with `Retry-After`.
     pub fn http(&self, router: axum::Router) -> axum::Router {
         let timeout = tower::ServiceBuilder::new()
             .layer(axum::error_handling::HandleErrorLayer::new(|_: tower::BoxError| async {
                 (http::StatusCode::SERVICE_UNAVAILABLE, "the request took too long")
             }))
             .layer(tower::timeout::TimeoutLayer::new(self.request_timeout));
-        router.layer(timeout).layer(axum::extract::DefaultBodyLimit::max(HTTP_MAX_BODY_BYTES))
+        let permits = Arc::new(Semaphore::new(self.max_concurrent_requests));
+        router
+            .layer(timeout)
+            .layer(axum::extract::DefaultBodyLimit::max(HTTP_MAX_BODY_BYTES))
+            .layer(axum::middleware::from_fn_with_state(permits, admit_http))
     }
 }
 
@@ -156,6 +165,41 @@ message_limits!(
 /// Health checks pass the admission limit: a busy replica must not fail its probes.
 fn is_exempt(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.")
+}
+
+/// HTTP health checks pass the HTTP listener's admission limit.
+fn is_exempt_http(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz")
+}
+
+/// The HTTP listener's admission: serves a request while a permit is free (holding it until the
+/// response is ready), answers `503` with `Retry-After` at once otherwise.
+async fn admit_http(
+    axum::extract::State(permits): axum::extract::State<Arc<Semaphore>>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse as _;
+    if is_exempt_http(request.uri().path()) {
+        return next.run(request).await;
+    }
+    match permits.try_acquire_owned() {
+        Ok(permit) => {
+            let response = next.run(request).await;
+            drop(permit);
+            response
+        }
+        Err(_) => {
+            tracing::debug!(path = request.uri().path(), "overloaded: HTTP request shed");
+            let retry_after = SHED_RETRY_AFTER.as_secs().max(1).to_string();
+            (
+                http::StatusCode::SERVICE_UNAVAILABLE,
+                [(http::header::RETRY_AFTER, retry_after)],
+                "the server is at its concurrency limit; retry",
+            )
+                .into_response()
+        }
+    }
 }
 
 /// Adds [`Admission`] around a service; every service it wraps shares one budget.

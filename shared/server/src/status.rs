@@ -93,7 +93,7 @@ pub fn unavailable(cause: &dyn Display) -> Status {
     )
 }
 
-/// A storage error as a status: not-found, conflict and quota map to their AgentCore reasons;
+/// A storage error as a status: not-found, conflict, quota and validation map to their AgentCore reasons;
 /// an unreachable database is `UNAVAILABLE` (retry); anything else is internal (logged, id only).
 pub fn from_store(error: identity_store::StoreError) -> Status {
     use identity_store::StoreError;
@@ -110,6 +110,7 @@ pub fn from_store(error: identity_store::StoreError) -> Status {
             )
         }
         StoreError::QuotaExceeded { .. } => quota_exceeded(error.to_string()),
+        StoreError::Invalid(violations) => validation(&violations),
         StoreError::Database(sqlx_error) => match sqlx_error {
             // The database is unreachable or saturated: the caller may retry.
             sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed => unavailable(&sqlx_error),

@@ -1,6 +1,7 @@
 use identity_crypto::SealContext;
 use identity_domain::{
-    AccountId, AuditEntry, CustomAuthorizerConfig, JwtAuthorizer, JwtAuthorizerSpec, Page, PageRequest, SecretString,
+    AccountId, AuditEntry, CustomAuthorizerConfig, FieldViolation, JwtAuthorizer, JwtAuthorizerSpec, Page, PageRequest,
+    SecretString,
 };
 use sqlx::{Any, Row as _, Transaction, any::AnyRow};
 
@@ -21,11 +22,6 @@ fn seal_context<'a>(account: &'a AccountId, id: &'a str) -> SealContext<'a> {
 /// The stored form of a custom authorizer's settings (NULL for an OIDC authorizer).
 fn custom_json(spec: &JwtAuthorizerSpec) -> Result<Option<String>> {
     spec.custom.as_ref().map(to_json).transpose()
-}
-
-/// Whether `spec` keeps a shared secret: a custom authorizer with a secret header.
-fn wants_secret(spec: &JwtAuthorizerSpec) -> bool {
-    spec.custom.as_ref().is_some_and(|c| !c.secret_header_name.is_empty())
 }
 
 fn decode(row: &AnyRow) -> Result<JwtAuthorizer> {
@@ -133,16 +129,25 @@ impl Store {
         secret: Option<&SecretString>,
     ) -> Result<JwtAuthorizer> {
         let mut tx = self.begin_write(account).await?;
-        let id: String = sqlx::query_scalar("SELECT id FROM jwt_authorizers WHERE account_id = $1 AND name = $2")
+        let row = sqlx::query("SELECT id, secret FROM jwt_authorizers WHERE account_id = $1 AND name = $2")
             .bind(account.as_str())
             .bind(&spec.name)
             .fetch_optional(&mut *tx)
             .await?
             .ok_or_else(|| StoreError::NotFound { kind: KIND, name: spec.name.clone() })?;
+        let id: String = row.try_get("id")?;
+        let stored = row.try_get::<Option<Vec<u8>>, _>("secret")?.is_some();
         let sealed = self.seal_authorizer_secret(&mut tx, account, &id, &spec, secret).await?;
         // $11: whether to keep the stored secret (a custom authorizer with a secret header and no
-        // new secret given).
-        let keep = wants_secret(&spec) && sealed.is_none();
+        // new secret given). There must be one; the account lock held by this transaction keeps
+        // a concurrent update from dropping it before commit.
+        let keep = spec.needs_secret() && sealed.is_none();
+        if keep && !stored {
+            return Err(StoreError::Invalid(vec![FieldViolation {
+                field: "custom_secret".to_owned(),
+                description: "required when custom.secret_header_name is set".to_owned(),
+            }]));
+        }
         let row = sqlx::query(&format!(
             "UPDATE jwt_authorizers SET description = $2, discovery_url = $3, allowed_audiences = $4, allowed_clients = $5, \
              allowed_scopes = $6, required_claims = $7, custom_config = $8, updated_at = $9, \
@@ -220,7 +225,7 @@ impl Store {
         spec: &JwtAuthorizerSpec,
         secret: Option<&SecretString>,
     ) -> Result<Option<Vec<u8>>> {
-        match secret.filter(|s| wants_secret(spec) && !s.is_empty()) {
+        match secret.filter(|s| spec.needs_secret() && !s.is_empty()) {
             Some(secret) => {
                 let key = self.current_data_key(tx, account).await?;
                 Ok(Some(key.seal(&seal_context(account, id), secret.expose().as_bytes())?))

@@ -28,6 +28,9 @@ pub enum StoreError {
         /// Who names it (workload identity names, sorted).
         used_by: Vec<String>,
     },
+    /// The request does not fit the stored resource (e.g. keeping a secret it does not have).
+    #[error("invalid request: {}", .0.iter().map(|v| format!("{}: {}", v.field, v.description)).collect::<Vec<_>>().join("; "))]
+    Invalid(Vec<identity_domain::FieldViolation>),
     /// The account holds its quota of this kind of resource.
     #[error("the account already has {limit} {kind}, its quota")]
     QuotaExceeded {
@@ -62,6 +65,23 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// The database's code for an error that refuses the values written, when it is one: a
+    /// data exception (Postgres SQLSTATE class 22, e.g. `22021` for a NUL in text), a constraint
+    /// violation (class 23, or SQLite's), or a value that could not be encoded. Writing the same
+    /// values again fails again, unlike after a lost connection or a serialization failure.
+    pub fn data_error_code(&self) -> Option<String> {
+        match self {
+            Self::Database(sqlx::Error::Database(db)) => {
+                let code = db.code().map(|c| c.into_owned()).unwrap_or_default();
+                // SQLSTATEs have five characters; SQLite's codes are numbers of up to four digits.
+                let sqlstate = code.len() == 5 && (code.starts_with("22") || code.starts_with("23"));
+                (sqlstate || db.kind() != sqlx::error::ErrorKind::Other).then_some(code)
+            }
+            Self::Database(sqlx::Error::Encode(_)) => Some("encode".to_owned()),
+            _ => None,
+        }
+    }
+
     /// Maps a unique-constraint violation to `Conflict`, passing other errors through.
     pub(crate) fn conflict_on_unique(err: sqlx::Error, kind: &'static str, name: &str) -> Self {
         match &err {

@@ -23,6 +23,7 @@ const POSTGRES: &[(i64, &str, &str)] = &[
     (4, "user federation", include_str!("../migrations/postgres/0004_user_federation.sql")),
     (5, "authorizer attachment", include_str!("../migrations/postgres/0005_authorizer_attachment.sql")),
     (6, "cache generations", include_str!("../migrations/postgres/0006_cache_generations.sql")),
+    (7, "user grant indexes", include_str!("../migrations/postgres/0007_user_grant_indexes.sql")),
 ];
 const SQLITE: &[(i64, &str, &str)] = &[
     (1, "init", include_str!("../migrations/sqlite/0001_init.sql")),
@@ -31,6 +32,7 @@ const SQLITE: &[(i64, &str, &str)] = &[
     (4, "user federation", include_str!("../migrations/sqlite/0004_user_federation.sql")),
     (5, "authorizer attachment", include_str!("../migrations/sqlite/0005_authorizer_attachment.sql")),
     (6, "cache generations", include_str!("../migrations/sqlite/0006_cache_generations.sql")),
+    (7, "user grant indexes", include_str!("../migrations/sqlite/0007_user_grant_indexes.sql")),
 ];
 
 impl Backend {

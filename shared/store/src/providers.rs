@@ -318,19 +318,19 @@ impl Store {
         rows.iter().map(decode).collect()
     }
 
-    /// Deletes a credential provider.
+    /// Deletes a credential provider, with its users' grants and authorization sessions.
     pub async fn delete_credential_provider(&self, account: &AccountId, name: &str) -> Result<()> {
         let mut tx = self.begin_write(account).await?;
-        let deleted: Option<String> = sqlx::query_scalar(&format!(
-            "DELETE FROM {TABLE} WHERE account_id = $1 AND name = $2 RETURNING provider_type"
+        let deleted: Option<(String, String)> = sqlx::query_as(&format!(
+            "DELETE FROM {TABLE} WHERE account_id = $1 AND name = $2 RETURNING id, provider_type"
         ))
         .bind(account.as_str())
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
-        let provider_type = deleted
-            .ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })
-            .and_then(|t| ProviderType::parse(&t).ok_or_else(|| StoreError::Corrupt(format!("provider type {t}"))))?;
+        let (id, provider_type) = deleted.ok_or_else(|| StoreError::NotFound { kind: KIND, name: name.to_owned() })?;
+        let provider_type = ProviderType::parse(&provider_type)
+            .ok_or_else(|| StoreError::Corrupt(format!("provider type {provider_type}")))?;
         self.append_audit(
             &mut tx,
             account,
@@ -338,6 +338,8 @@ impl Store {
         )
         .await?;
         self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
+        // Its users' grants (sealed refresh tokens) and sessions go with it; they are not revoked.
+        self.delete_grants_of(&mut tx, account, crate::user_disconnect::GrantOwner::Provider(&id)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -1,12 +1,13 @@
 //! A user disconnects: their grants (and unfinished authorization sessions) leave the database in
 //! one transaction with its audit record, which also raises the account's grant generation so
-//! that every data plane drops what it cached of them. The deleted grants come back opened, for
-//! the caller to revoke at their providers after the commit: a provider that fails to revoke
-//! never keeps a grant alive here.
+//! that every data plane drops what it cached of them (always: a user who only exchanged tokens
+//! has no grant rows, but has exchanged tokens cached under that generation). The deleted grants
+//! come back opened, for the caller to revoke at their providers after the commit: a provider
+//! that fails to revoke never keeps a grant alive here.
 
 use identity_crypto::{SealContext, audit_user_hash};
 use identity_domain::{AccountId, AuditEntry};
-use sqlx::Row as _;
+use sqlx::{Any, Row as _, Transaction};
 use zeroize::Zeroizing;
 
 use crate::{CacheScope, Result, Store};
@@ -31,6 +32,9 @@ pub struct DeletedGrant {
     /// The grant as the data plane stored it; `None` when it could not be opened (it is deleted
     /// all the same, only not revoked).
     pub plain: Option<Zeroizing<Vec<u8>>>,
+    /// The user still has other grants of the same provider (for other workload identities):
+    /// revoking this one could end their consent for the whole client at some vendors.
+    pub provider_still_granted: bool,
 }
 
 impl Store {
@@ -67,10 +71,14 @@ impl Store {
         event.provider_name = filter.provider.map(|p| p.1.to_owned()).unwrap_or_default();
         event.workload_name = filter.workload.map(|w| w.1.to_owned()).unwrap_or_default();
         event.resource_arn = self.audit_arns().token_vault(account);
+        let still_granted: Vec<String> =
+            sqlx::query_scalar("SELECT DISTINCT provider_id FROM oauth_grants WHERE account_id = $1 AND user_id = $2")
+                .bind(account.as_str())
+                .bind(filter.user_id)
+                .fetch_all(&mut *tx)
+                .await?;
         self.append_audit(&mut tx, account, event).await?;
-        if !rows.is_empty() {
-            self.bump_cache_generation(&mut tx, account, CacheScope::Grants).await?;
-        }
+        self.bump_cache_generation(&mut tx, account, CacheScope::Grants).await?;
         tx.commit().await?;
 
         let mut deleted = Vec::with_capacity(rows.len());
@@ -86,14 +94,57 @@ impl Store {
                     None
                 }
             };
+            let provider_id: String = row.try_get("provider_id")?;
             deleted.push(DeletedGrant {
                 workload_id: row.try_get("workload_id")?,
-                provider_id: row.try_get("provider_id")?,
+                provider_still_granted: still_granted.contains(&provider_id),
+                provider_id,
                 scopes_key: row.try_get("scopes_key")?,
                 plain,
             });
         }
         Ok(deleted)
+    }
+}
+
+/// Whose grants [`Store::delete_grants_of`] deletes.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum GrantOwner<'a> {
+    /// A credential provider's, by id.
+    Provider(&'a str),
+    /// A workload identity's, by id.
+    Workload(&'a str),
+}
+
+impl Store {
+    /// Deletes every user's grants and sessions of a provider or workload identity that `tx`
+    /// deletes (they would otherwise outlive it, out of DeleteUserTokens' reach), raising the
+    /// grant generation when grants went. Call it last, just before commit.
+    pub(crate) async fn delete_grants_of(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        account: &AccountId,
+        owner: GrantOwner<'_>,
+    ) -> Result<u64> {
+        let (column, id) = match owner {
+            GrantOwner::Provider(id) => ("provider_id", id),
+            GrantOwner::Workload(id) => ("workload_id", id),
+        };
+        let grants = sqlx::query(&format!("DELETE FROM oauth_grants WHERE account_id = $1 AND {column} = $2"))
+            .bind(account.as_str())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?
+            .rows_affected();
+        sqlx::query(&format!("DELETE FROM oauth_sessions WHERE account_id = $1 AND {column} = $2"))
+            .bind(account.as_str())
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        if grants > 0 {
+            self.bump_cache_generation(tx, account, CacheScope::Grants).await?;
+        }
+        Ok(grants)
     }
 }
 
@@ -103,8 +154,9 @@ pub fn grant_cache_prefix(account: &AccountId) -> String {
 }
 
 impl crate::GrantKey<'_> {
-    /// The key the data planes cache this grant under; the control plane deletes it from Redis
-    /// when the user disconnects, so both must spell it the same.
+    /// The key the data planes cache this grant under. The entry carries the account's grant
+    /// generation, so a disconnect (which raises it) reaches their caches even when nobody can
+    /// delete the key from Redis; the control plane deletes it too, so Redis keeps nothing.
     pub fn cache_key(&self) -> String {
         let id = format!("{}|{}|{}|{}", self.workload_id, self.user_id, self.provider_id, self.scopes_key);
         format!("{}{}", grant_cache_prefix(self.account), identity_crypto::sha256_hex(id.as_bytes()))

@@ -179,20 +179,22 @@ impl Store {
         Ok(identity)
     }
 
-    /// Deletes a workload identity.
+    /// Deletes a workload identity, with its users' grants and authorization sessions.
     pub async fn delete_workload_identity(&self, account: &AccountId, name: &str) -> Result<()> {
         let mut tx = self.begin_write(account).await?;
-        let deleted = sqlx::query("DELETE FROM workload_identities WHERE account_id = $1 AND name = $2")
-            .bind(account.as_str())
-            .bind(name)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-        if deleted == 0 {
+        let deleted: Option<String> =
+            sqlx::query_scalar("DELETE FROM workload_identities WHERE account_id = $1 AND name = $2 RETURNING id")
+                .bind(account.as_str())
+                .bind(name)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(id) = deleted else {
             return Err(StoreError::NotFound { kind: KIND, name: name.to_owned() });
-        }
+        };
         self.append_audit(&mut tx, account, self.workload_event("DeleteWorkloadIdentity", account, name)).await?;
         self.bump_cache_generation(&mut tx, account, crate::CacheScope::Config).await?;
+        // Its users' grants (sealed refresh tokens) and sessions go with it; they are not revoked.
+        self.delete_grants_of(&mut tx, account, crate::user_disconnect::GrantOwner::Workload(&id)).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -50,7 +50,7 @@ fn custom(v: &mut Violations, custom: pb::CustomAuthorizerConfig, secret: &str) 
             v.add("custom.secret_header_name", "is a header the data plane sets itself");
         }
     }
-    if secret.len() > MAX_SECRET_CHARS || secret.chars().any(char::is_control) {
+    if secret.chars().count() > MAX_SECRET_CHARS || secret.chars().any(char::is_control) {
         v.add("custom_secret", "must be at most 4,096 characters without control characters");
     }
     CustomAuthorizerConfig { endpoint_url, timeout_ms, secret_header_name }

@@ -249,3 +249,22 @@ fn token_exchange_settings_are_checked_and_round_trip() {
     .collect();
     assert_eq!(err, expected);
 }
+
+#[test]
+fn a_custom_authorizer_secret_is_limited_in_characters_not_bytes() {
+    let request = |secret: String| pb::CreateJwtAuthorizerRequest {
+        name: "custom".to_owned(),
+        custom: Some(pb::CustomAuthorizerConfig {
+            endpoint_url: "https://authz.example.com/check".to_owned(),
+            timeout_ms: 0,
+            secret_header_name: "x-shared-secret".to_owned(),
+        }),
+        custom_secret: secret,
+        ..Default::default()
+    };
+    // 4,096 two-byte characters: 8,192 bytes, within the limit the message states.
+    assert!(AuthorizerRequest::try_from(request("é".repeat(4096))).is_ok());
+    let err = AuthorizerRequest::try_from(request("é".repeat(4097))).unwrap_err();
+    assert_eq!(err[0].field, "custom_secret");
+    assert!(err[0].description.contains("4,096 characters"), "{err:?}");
+}

@@ -7,11 +7,6 @@ use crate::{
     convert::{AuthorizerRequest, authorizer_to_wire},
 };
 
-/// Whether the spec names a secret header, so that a shared secret must exist.
-fn needs_secret(spec: &identity_domain::JwtAuthorizerSpec) -> bool {
-    spec.custom.as_ref().is_some_and(|c| !c.secret_header_name.is_empty())
-}
-
 fn missing_secret() -> Status {
     let mut v = identity_domain::Violations::default();
     v.add("custom_secret", "required when custom.secret_header_name is set");
@@ -31,7 +26,7 @@ impl JwtAuthorizerService for Authorizers {
     ) -> Result<Response<pb::CreateJwtAuthorizerResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let AuthorizerRequest { spec, secret } = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
-        if needs_secret(&spec) && secret.is_none() {
+        if spec.needs_secret() && secret.is_none() {
             return Err(missing_secret());
         }
         let authorizer = self
@@ -65,13 +60,7 @@ impl JwtAuthorizerService for Authorizers {
     ) -> Result<Response<pb::UpdateJwtAuthorizerResponse>, Status> {
         let principal = admin(&request).or_status()?;
         let AuthorizerRequest { spec, secret } = AuthorizerRequest::try_from(request.into_inner()).or_status()?;
-        // No new secret keeps the stored one, so there must be one.
-        if needs_secret(&spec)
-            && secret.is_none()
-            && self.0.store.custom_authorizer_secret(&principal.account, &spec.name).await.or_status()?.is_none()
-        {
-            return Err(missing_secret());
-        }
+        // No new secret keeps the stored one; the store refuses, in its transaction, when there is none.
         let authorizer = self
             .0
             .store_as(&principal)

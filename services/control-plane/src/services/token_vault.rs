@@ -8,7 +8,7 @@
 //!
 //! `DeleteUserTokens` disconnects a user (see `disconnect.rs`).
 
-use identity_domain::Violations;
+use identity_domain::{ProviderConfig, Violations};
 use identity_proto::v1::{self as pb, token_vault_service_server::TokenVaultService};
 use identity_store::{StoreError, VaultStatus};
 use tonic::{Request, Response, Status};
@@ -144,12 +144,12 @@ impl TokenVaultService for TokenVault {
         let provider_name = match credential_provider {
             Some(P::ResourceCredentialProviderName(name)) => {
                 v.resource_name("resource_credential_provider_name", &name);
-                Some(name)
+                Some(("resource_credential_provider_name", name))
             }
             Some(P::CredentialProviderArn(arn)) => match arn.strip_prefix(&self.0.arns.oauth2_provider(account, "")) {
                 Some(name) => {
                     v.resource_name("credential_provider_arn", name);
-                    Some(name.to_owned())
+                    Some(("credential_provider_arn", name.to_owned()))
                 }
                 None => {
                     v.add(
@@ -167,7 +167,15 @@ impl TokenVaultService for TokenVault {
         v.finish().or_status()?;
         vault_id(&token_vault_id).or_status()?;
         let provider = match &provider_name {
-            Some(name) => Some(self.0.store.get_credential_provider(account, name).await.or_status()?),
+            Some((field, name)) => {
+                let provider = self.0.store.get_credential_provider(account, name).await.or_status()?;
+                if !matches!(provider.config, ProviderConfig::Oauth2(_)) {
+                    let mut v = Violations::default();
+                    v.add(*field, "names an API key credential provider; only OAuth2 providers hold users' tokens");
+                    v.finish().or_status()?;
+                }
+                Some(provider)
+            }
             None => None,
         };
         let workload = match &workload_name {

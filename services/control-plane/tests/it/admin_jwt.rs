@@ -11,6 +11,7 @@ use crate::support::{BOOTSTRAP_TOKEN, Server, error_of};
 
 const AUDIENCE: &str = "identity-admin";
 const ACCOUNT: &str = "123456789012";
+const SCOPE: &str = "identity:admin";
 
 async fn server_trusting(idp: &TestIdp) -> Server {
     let url = idp.discovery_url();
@@ -19,6 +20,8 @@ async fn server_trusting(idp: &TestIdp) -> Server {
         &url,
         "--admin-jwt-audiences",
         AUDIENCE,
+        "--admin-jwt-scopes",
+        SCOPE,
         "--outbound-allowed-networks",
         "127.0.0.0/8",
     ])
@@ -28,7 +31,7 @@ async fn server_trusting(idp: &TestIdp) -> Server {
 /// An admin JWT signed by `idp`: `extra` adds to (or, with `null`, removes) the claims of a
 /// valid one.
 async fn admin_jwt(idp: &TestIdp, extra: Value) -> String {
-    let mut claims = json!({"sub": "ops@example.com", "aud": AUDIENCE, "account_id": ACCOUNT});
+    let mut claims = json!({"sub": "ops@example.com", "aud": AUDIENCE, "account_id": ACCOUNT, "scope": SCOPE});
     for (name, value) in extra.as_object().unwrap() {
         claims[name] = value.clone();
     }
@@ -88,6 +91,7 @@ async fn admin_jwts_failing_a_check_are_unauthenticated_and_never_echoed() {
         ("expired", admin_jwt(&idp, json!({"iat": 1_000_000_000, "exp": 1_000_000_300})).await, "expired"),
         ("other issuer claimed", admin_jwt(&idp, json!({"iss": "https://evil.example.com"})).await, "issuer"),
         ("signed by another IdP", admin_jwt(&stranger, json!({})).await, "sign"),
+        ("without the admin scope", admin_jwt(&idp, json!({"scope": "openid profile"})).await, "scope"),
         ("no account claim", admin_jwt(&idp, json!({"account_id": null})).await, "account"),
         ("not an account id", admin_jwt(&idp, json!({"account_id": "root"})).await, "account"),
     ];
@@ -123,6 +127,8 @@ async fn with_the_admin_issuer_unreachable_jwts_are_unavailable_and_admin_tokens
         &url,
         "--admin-jwt-audiences",
         AUDIENCE,
+        "--admin-jwt-scopes",
+        SCOPE,
         "--outbound-allowed-networks",
         "127.0.0.0/8",
     ])

@@ -1,5 +1,6 @@
 //! Request hardening as served: a message over MAX_MESSAGE_BYTES is refused before it is
-//! decoded (the timeout and load shedding are tested on the layers, in identity-server).
+//! decoded (the timeout and load shedding are tested on the layers, in identity-server); an
+//! unreachable Redis does not keep the control plane from starting.
 
 use identity_proto::v1 as pb;
 use tonic::Code;
@@ -24,4 +25,19 @@ async fn a_message_over_the_limit_is_refused_with_out_of_range() {
     let listed = client.list_workload_identities(pb::ListWorkloadIdentitiesRequest::default()).await.unwrap();
     let names: Vec<_> = listed.into_inner().workload_identities.into_iter().map(|w| w.name).collect();
     assert_eq!(names, ["fits"]);
+}
+
+#[tokio::test]
+async fn with_redis_down_the_control_plane_starts_and_deletes_user_tokens() {
+    // Nothing listens there: Redis is only where DeleteUserTokens removes cached grants.
+    let url = format!("redis://{}", identity_testkit::free_addr());
+    let server = Server::sqlite(&["--redis-url", &url]).await;
+    let deleted = server
+        .token_vault(Some(BOOTSTRAP_TOKEN))
+        .await
+        .delete_user_tokens(pb::DeleteUserTokensRequest { user_id: "alice".to_owned(), ..Default::default() })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(deleted.deleted_count, 0);
 }

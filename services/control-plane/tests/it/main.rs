@@ -8,6 +8,7 @@ mod accounts;
 mod admin_jwt;
 mod audit;
 mod authorizers;
+mod disconnect;
 mod discovery;
 mod errors;
 mod hardening;

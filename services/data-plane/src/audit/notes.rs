@@ -8,7 +8,8 @@ use identity_domain::AuditOutcome;
 
 use crate::error::DataError;
 
-/// Longest request string copied into an event (requests are validated after this point).
+/// Longest request string copied into an event (requests are validated after this point, so
+/// anything may come: see [`clip`]).
 const MAX_FIELD: usize = 256;
 
 tokio::task_local! {
@@ -64,6 +65,12 @@ fn refresh_reason(code: &str) -> String {
     }
 }
 
+/// A request string as recorded: its first [`MAX_FIELD`] characters, each control character
+/// (NUL among them, which Postgres text refuses) replaced by U+FFFD, so that no request can make
+/// its own event unwritable.
 pub(super) fn clip(value: &str) -> String {
-    value.chars().take(MAX_FIELD).collect()
+    value.chars().take(MAX_FIELD).map(|c| if c.is_control() { char::REPLACEMENT_CHARACTER } else { c }).collect()
 }
+
+#[cfg(test)]
+mod tests;

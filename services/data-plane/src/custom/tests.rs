@@ -64,6 +64,22 @@ fn every_failure_has_its_own_check() {
 }
 
 #[test]
+fn only_an_endpoint_out_of_service_is_unavailable() {
+    let out = [CustomError::TimedOut(1), CustomError::Unreachable, CustomError::Status(500), CustomError::Status(503)];
+    assert!(out.iter().all(CustomError::is_unavailable));
+    let answered = [
+        CustomError::Denied,
+        CustomError::Forbidden,
+        CustomError::Status(403),
+        CustomError::TooLarge,
+        CustomError::BadAnswer("x"),
+        CustomError::Expired,
+        CustomError::Misconfigured,
+    ];
+    assert!(!answered.iter().any(CustomError::is_unavailable));
+}
+
+#[test]
 fn answers_convert_to_validated_tokens() {
     let exp = NOW / 1000 + 10;
     let allowed = answer(json!({"allow": true, "claims": {

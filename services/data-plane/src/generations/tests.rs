@@ -49,12 +49,14 @@ async fn polls_apply_each_accounts_changes_once() {
     assert!(generations.poll(&store).await.unwrap().is_empty());
     assert_eq!(generations.epoch(), first);
 
-    // Grants deleted in b (none there, so no generation is raised, and no grants are reported
-    // changed: the disconnect tests cover that), then a workload of b deleted.
+    // A user of b disconnects (even with no grant rows: exchanged tokens are cached under the
+    // grant generation too), then a workload of b is deleted: b's grants are reported changed
+    // once, and both of b's generations rise.
     let filter = identity_store::UserGrantFilter { account: &b, user_id: "alice", provider: None, workload: None };
     assert!(store.delete_user_grants(filter).await.unwrap().is_empty());
     store.delete_workload_identity(&b, "x").await.unwrap();
-    assert!(generations.poll(&store).await.unwrap().is_empty());
-    assert!(generations.config(&b) > first && generations.grants(&b) == 0);
+    assert_eq!(generations.poll(&store).await.unwrap(), [b.clone()]);
+    assert!(generations.config(&b) > first && generations.grants(&b) > 0);
+    assert!(generations.poll(&store).await.unwrap().is_empty(), "reported once");
     assert_eq!(generations.config(&a), first, "a is untouched");
 }

@@ -433,6 +433,128 @@ async fn a_full_queue_fails_vends_closed_and_loses_nothing_on_postgres() {
     a_full_queue_fails_vends_closed_and_loses_nothing(true).await;
 }
 
+/// Account B's vends, two rounds of `calls`, served although account A sent what its log cannot
+/// hold as sent: none refused for want of auditing (the queue has room for one round), and all
+/// of B's events written.
+async fn other_accounts_are_not_held_up(store: &Store, plane: &DataPlane, calls: usize) {
+    let b = account_b();
+    workload(store, &b, "agent-b").await;
+    api_key_provider(store, &b, "github", GITHUB_KEY).await;
+    let key = access_key(store, &b, "AKIABBBBBBBBBBBBBBBB", &[]).await;
+    let before = events(store, &b).await.len();
+    let mut client = plane.client(Some(&key)).await;
+    let wat = client
+        .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "agent-b".to_owned() })
+        .await
+        .unwrap()
+        .into_inner()
+        .workload_access_token;
+    for round in 1..=2 {
+        for i in 0..calls {
+            let vended = client.get_api_key_credential(api_key_request(&wat, "github")).await;
+            let vended = vended.map(|r| r.into_inner().api_key).map_err(|e| error_of(&e));
+            assert_eq!(vended, Ok(GITHUB_KEY.to_owned()), "round {round}, vend {i}");
+        }
+        events_once(store, &b, before + 1 + round * calls).await;
+    }
+    assert_eq!(store.verify_audit_chain(&b).await.unwrap().first_broken, None);
+}
+
+/// Request fields are recorded before the handler validates them, so a request may carry what
+/// Postgres text refuses (a NUL). Its event is written with the character replaced, and no
+/// other account's events (or vends, with a small queue) wait behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_nul_in_a_request_is_recorded_replaced_and_blocks_nobody() {
+    let Some(db) = database(true).await else { return };
+    let store = open_store(&db).await;
+    let a = account_a();
+    workload(&store, &a, "agent-x").await;
+    let key = access_key(&store, &a, "AKIAAUDITAUDITAUDITA", &[]).await;
+    let plane = DataPlane::start(config(&db, &["--audit-queue-capacity", "16"])).await;
+    let mut client = plane.client(Some(&key)).await;
+    let err = client
+        .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "a\0".to_owned() })
+        .await
+        .unwrap_err();
+    assert_eq!(error_of(&err).1, "ValidationException");
+    let wat = client
+        .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "agent-x".to_owned() })
+        .await
+        .unwrap()
+        .into_inner()
+        .workload_access_token;
+    let request = pb::GetApiKeyCredentialRequest {
+        workload_identity_token: wat,
+        credential_provider: Some(ApiKeyProvider::CredentialProviderArn("arn:aws:nothing\0here".to_owned())),
+    };
+    client.get_api_key_credential(request).await.unwrap_err();
+
+    other_accounts_are_not_held_up(&store, &plane, 10).await;
+    let logged = events_once(&store, &a, 2 + 3).await;
+    let recorded: Vec<_> = logged[2..]
+        .iter()
+        .map(|e| (e.entry.workload_name.as_str(), e.entry.provider_name.as_str(), e.entry.error_reason.as_str()))
+        .collect();
+    assert_eq!(recorded[0], ("a\u{FFFD}", "", "ValidationException"));
+    assert_eq!(recorded[1], ("agent-x", "", ""));
+    assert_eq!(recorded[2].1, "arn:aws:nothing\u{FFFD}here");
+    assert_eq!(store.verify_audit_chain(&a).await.unwrap().first_broken, None);
+    plane.stop().await;
+}
+
+/// The database may refuse an event for its data in a way no cleaning foresees (here a trigger
+/// refuses one workload name with a data exception, SQLSTATE 22023). Retrying cannot help: the
+/// event is written without its request's fields, the account's other events as they are, and
+/// other accounts' events and vends do not wait behind it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_the_database_refuses_is_written_as_a_placeholder() {
+    let Some(db) = database(true).await else { return };
+    let store = open_store(&db).await;
+    let a = account_a();
+    workload(&store, &a, "agent-x").await;
+    let key = access_key(&store, &a, "AKIAAUDITAUDITAUDITA", &[]).await;
+    execute(
+        &db,
+        "CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+         IF NEW.workload_name = 'poison' THEN RAISE EXCEPTION 'refused' USING ERRCODE = '22023'; END IF; \
+         RETURN NEW; END $$; \
+         CREATE TRIGGER refuse_poison BEFORE INSERT ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_poison();",
+    )
+    .await;
+    let plane = DataPlane::start(config(&db, &["--audit-queue-capacity", "16"])).await;
+    let mut client = plane.client(Some(&key)).await;
+    for name in ["agent-x", "poison", "agent-x"] {
+        let _ = client
+            .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: name.to_owned() })
+            .await;
+    }
+
+    other_accounts_are_not_held_up(&store, &plane, 10).await;
+    let logged = events_once(&store, &a, 2 + 3).await;
+    let recorded: Vec<_> = logged[2..]
+        .iter()
+        .map(|e| {
+            (
+                e.entry.event_name.as_str(),
+                e.entry.workload_name.as_str(),
+                e.entry.outcome,
+                e.entry.error_reason.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        recorded,
+        [
+            ("GetWorkloadAccessToken", "agent-x", AuditOutcome::Success, ""),
+            ("GetWorkloadAccessToken", "", AuditOutcome::Failure, "AuditEventUnwritable"),
+            ("GetWorkloadAccessToken", "agent-x", AuditOutcome::Success, ""),
+        ]
+    );
+    assert_eq!(logged[3].principal, "access-key:AKIAAUDITAUDITAUDITA");
+    assert_eq!(store.verify_audit_chain(&a).await.unwrap().first_broken, None);
+    plane.stop().await;
+}
+
 /// With AUDIT_QUEUE_FULL=drop the operator chose availability: vends go on, their events are dropped.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_opt_out_a_full_queue_drops_events_and_vends() {

@@ -1,7 +1,7 @@
 //! Custom authorizers against an endpoint served by the test on loopback: one token allowed, one
-//! denied, one never answered (only the first gets a WAT), answers cached, failures closed with
-//! their own check, custom authorizers used only where attached, and the endpoint subject to the
-//! outbound address policy.
+//! denied, one never answered (only the first gets a WAT; the last is retryable), answers cached,
+//! failures closed with their own check, custom authorizers used only where attached, and the
+//! endpoint subject to the outbound address policy.
 
 use std::{
     collections::HashMap,
@@ -76,9 +76,13 @@ async fn endpoint(seen: Seen) -> SocketAddr {
                         tokio::time::sleep(Duration::from_secs(10)).await;
                         (axum::http::StatusCode::OK, json!({"allow": true, "claims": {"sub": "late"}}).to_string())
                     }
-                    "status" => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "{}".to_owned()),
+                    "outage" => (axum::http::StatusCode::INTERNAL_SERVER_ERROR, "{}".to_owned()),
+                    "refusal" => (axum::http::StatusCode::FORBIDDEN, "{}".to_owned()),
                     "garbage" => (axum::http::StatusCode::OK, "<html>allow</html>".to_owned()),
                     "huge" => (axum::http::StatusCode::OK, format!("{{\"pad\": \"{}\"}}", "x".repeat(400 * 1024))),
+                    large if large.starts_with("large-") => {
+                        (axum::http::StatusCode::OK, json!({"allow": true, "claims": {"sub": "bulky"}}).to_string())
+                    }
                     _ => (axum::http::StatusCode::OK, json!({"allow": false}).to_string()),
                 }
             }
@@ -153,6 +157,15 @@ fn assert_refused(status: &tonic::Status, check: &str, token: &str) {
     assert!(!status.message().contains(token), "the token is echoed: {status:?}");
 }
 
+/// The endpoint was out of service: retryable, nothing said about the token.
+fn assert_unavailable(status: &tonic::Status, check: &str, token: &str) {
+    let (code, reason, metadata) = error_of(status);
+    assert_eq!((code, reason.as_str()), (Code::Unavailable, "ServiceUnavailableException"), "{status:?}");
+    assert_eq!(metadata.get("check").map(String::as_str), Some(check), "{status:?}");
+    assert_eq!(metadata.get("authorizer").map(String::as_str), Some("corp"), "{status:?}");
+    assert!(!status.message().contains(token), "the token is echoed: {status:?}");
+}
+
 #[tokio::test]
 async fn a_custom_authorizer_allows_one_token_denies_another_and_times_out_on_a_third() {
     let w = world().await;
@@ -164,7 +177,7 @@ async fn a_custom_authorizer_allows_one_token_denies_another_and_times_out_on_a_
     let err = wat_for(&plane, &w.key, "agent-c", DENY).await.unwrap_err();
     assert_refused(&err, "custom_denied", DENY);
     let err = wat_for(&plane, &w.key, "agent-c", SLOW).await.unwrap_err();
-    assert_refused(&err, "custom_timeout", SLOW);
+    assert_unavailable(&err, "custom_timeout", SLOW);
     assert_eq!((w.seen.calls(ALLOW), w.seen.calls(DENY), w.seen.calls(SLOW)), (1, 1, 1));
     assert!(w.seen.secrets().iter().all(|s| s == SECRET), "every call carries the shared secret");
 
@@ -207,11 +220,44 @@ async fn unusable_answers_fail_closed_with_their_own_check() {
     let w = world().await;
     let plane = DataPlane::start(config(&w.db, &LOOPBACK)).await;
     for (token, check) in
-        [("status", "custom_bad_status"), ("garbage", "custom_bad_response"), ("huge", "custom_response_too_large")]
+        [("refusal", "custom_bad_status"), ("garbage", "custom_bad_response"), ("huge", "custom_response_too_large")]
     {
         let err = wat_for(&plane, &w.key, "agent-c", token).await.unwrap_err();
         assert_refused(&err, check, token);
     }
+    // A 5xx is an outage, not an answer about the token.
+    let err = wat_for(&plane, &w.key, "agent-c", "outage").await.unwrap_err();
+    assert_unavailable(&err, "custom_bad_status", "outage");
+    plane.stop().await;
+}
+
+/// A custom authorizer may allow tokens larger than any JWT; one too large to travel sealed in a
+/// WAT is refused at mint time, rather than giving a WAT every later call refuses as too large.
+#[tokio::test]
+async fn a_user_token_too_large_for_a_wat_is_refused_when_minting() {
+    use tonic_types::StatusExt as _;
+    let w = world().await;
+    let plane = DataPlane::start(config(&w.db, &LOOPBACK)).await;
+    let large = format!("large-{}", "x".repeat(20 * 1024));
+    let err = wat_for(&plane, &w.key, "agent-c", &large).await.unwrap_err();
+    assert_eq!((err.code(), error_of(&err).1.as_str()), (Code::InvalidArgument, "ValidationException"), "{err:?}");
+    let violations = err.get_error_details().bad_request().map(|b| b.field_violations.clone()).unwrap_or_default();
+    assert!(violations.iter().any(|v| v.field == "user_token"), "{err:?}");
+    assert!(!err.message().contains(&large[..64]), "the token is echoed");
+
+    // One that fits makes a WAT the data plane takes back.
+    let fits = format!("large-{}", "x".repeat(8 * 1024));
+    let wat = wat_for(&plane, &w.key, "agent-c", &fits).await.unwrap();
+    let request = pb::GetApiKeyCredentialRequest {
+        workload_identity_token: wat,
+        credential_provider: Some(
+            pb::get_api_key_credential_request::CredentialProvider::ResourceCredentialProviderName(
+                "Missing".to_owned(),
+            ),
+        ),
+    };
+    let err = plane.client(Some(&w.key)).await.get_api_key_credential(request).await.unwrap_err();
+    assert_eq!(error_of(&err).1, "ProviderNotFound", "{err:?}");
     plane.stop().await;
 }
 
@@ -232,12 +278,19 @@ async fn complete_resource_token_auth_checks_a_user_token_with_the_session_workl
     let w = world().await;
     let store = open_store(&w.db).await;
     let workload = store.get_workload_identity(&account_a(), "agent-c").await.unwrap();
-    for (id, user) in [("s-alice", "custom:corp#alice"), ("s-bob", "custom:corp#bob")] {
+    // s-gone and s-stale were started by workload identities since deleted (s-stale's name now
+    // belongs to another identity).
+    for (id, user, workload_id, workload_name) in [
+        ("s-alice", "custom:corp#alice", workload.id.as_str(), "agent-c"),
+        ("s-bob", "custom:corp#bob", &workload.id, "agent-c"),
+        ("s-gone", "custom:corp#alice", "wi-deleted", "agent-gone"),
+        ("s-stale", "custom:corp#alice", "wi-deleted", "agent-c"),
+    ] {
         let session = OauthSession {
             session_id: id.to_owned(),
             account: account_a(),
-            workload_id: workload.id.clone(),
-            workload_name: "agent-c".to_owned(),
+            workload_id: workload_id.to_owned(),
+            workload_name: workload_name.to_owned(),
             user_id: user.to_owned(),
             provider_id: "cp-000000000000000000000000".to_owned(),
             provider_name: "crm".to_owned(),
@@ -275,5 +328,12 @@ async fn complete_resource_token_auth_checks_a_user_token_with_the_session_workl
     assert_eq!(err.code(), Code::PermissionDenied, "{err:?}");
     let err = complete("s-alice", DENY).await.unwrap_err();
     assert_refused(&err, "custom_denied", DENY);
+    // A session whose workload identity is gone is refused, its token not checked by anyone
+    // else's authorizers (here: the account default, or the new agent-c's).
+    for session in ["s-gone", "s-stale"] {
+        let err = complete(session, ALLOW).await.unwrap_err();
+        assert_eq!(err.code(), Code::NotFound, "{session}: {err:?}");
+        assert!(err.message().contains("no longer exists"), "{session}: {err:?}");
+    }
     plane.stop().await;
 }

@@ -8,7 +8,7 @@ use identity_domain::AccountId;
 use identity_proto::v1::{
     self as pb, get_resource_oauth2_access_token_request::CredentialProvider, user_identifier::Identifier,
 };
-use identity_store::GrantKey;
+use identity_store::{GrantKey, UserGrantFilter};
 use identity_testkit::idp::{IdpClient, IdpConfig, TestIdp};
 
 use crate::{
@@ -66,17 +66,34 @@ async fn active_at_idp(idp: &TestIdp, token: &str) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn disconnect_revokes_and_removes_the_grant_everywhere() {
-    disconnect(true).await;
+    disconnect(true, Via::ControlPlane).await;
 }
 
 /// Replicas with in-process caches: no Redis to delete from, the replicas drop the grant
 /// themselves once they poll the account's grant generation.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn disconnect_reaches_in_process_caches() {
-    disconnect(false).await;
+    disconnect(false, Via::ControlPlane).await;
 }
 
-async fn disconnect(shared_cache: bool) {
+/// Replicas on Redis, the grants deleted by something that never touches Redis (a control
+/// plane that cannot reach it): the grant cached in Redis is not served once the replicas poll
+/// the account's grant generation.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn disconnect_reaches_redis_without_the_control_plane_deleting_keys() {
+    disconnect(true, Via::StoreOnly).await;
+}
+
+/// Who disconnects the user.
+#[derive(Clone, Copy, PartialEq)]
+enum Via {
+    /// `DeleteUserTokens` on the control plane (revokes at the IdP, deletes the keys in Redis).
+    ControlPlane,
+    /// The store's `delete_user_grants` alone.
+    StoreOnly,
+}
+
+async fn disconnect(shared_cache: bool, via: Via) {
     let http = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let Some(c) = Cluster::start_with(2, Some(http), shared_cache).await else { return };
     let account = AccountId::default_account();
@@ -171,6 +188,23 @@ async fn disconnect(shared_cache: bool) {
     let cached = c.redis_keys(&grant.cache_key()).await;
     assert_eq!(cached.len(), usize::from(shared_cache), "alice's grant is cached in Redis, if used");
 
+    if via == Via::StoreOnly {
+        let filter = UserGrantFilter { account: &account, user_id: "alice", provider: None, workload: None };
+        assert_eq!(c.store.delete_user_grants(filter).await.unwrap().len(), 1);
+        assert_eq!(c.redis_keys(&grant.cache_key()).await, cached, "Redis is left alone");
+        let took = within(std::time::Duration::from_secs(2), "a new authorization on every replica", || async {
+            let mut all = true;
+            for plane in &c.planes {
+                let next = vend(plane, &key, "alice").await;
+                all &= next.access_token.is_empty() && next.authorization_url.contains("/identities/oauth2/authorize");
+            }
+            all
+        })
+        .await;
+        eprintln!("a disconnect without Redis reached both replicas after {took:?}");
+        return;
+    }
+
     // She disconnects.
     let disconnect = pb::DeleteUserTokensRequest {
         user_id: "alice".to_owned(),
@@ -189,14 +223,14 @@ async fn disconnect(shared_cache: bool) {
     // Revoked at the IdP, gone from the database and Redis, recorded.
     assert!(!active_at_idp(&idp, &refresh_token).await, "the refresh token is revoked");
     assert!(c.store.user_grant(&grant).await.unwrap().is_none());
-    assert!(c.redis_keys(&format!("grant:{account}:*")).await.is_empty());
+    assert!(c.redis_keys(&grant.cache_key()).await.is_empty(), "Redis holds nothing of alice's grant");
     let events = c.store.list_audit_events(&account, &Default::default(), 0, 1_000).await.unwrap().items;
     let event = events.iter().find(|e| e.entry.event_name == "DeleteUserTokens").expect("an audit event");
     assert_eq!(event.entry.provider_name, "Idp");
     assert!(!event.entry.user_hash.is_empty() && !event.entry.user_hash.contains("alice"));
 
-    // The next vend, on every replica, starts a new authorization: at once with Redis, after
-    // a poll of the generations (500 ms) with in-process caches.
+    // The next vend, on every replica, starts a new authorization once it has polled the
+    // account's grant generation (every 500 ms), with or without Redis.
     let new_authorization = || async {
         let mut all = true;
         for plane in &c.planes {
@@ -205,11 +239,8 @@ async fn disconnect(shared_cache: bool) {
         }
         all
     };
-    if shared_cache {
-        assert!(new_authorization().await, "with Redis, the next vend already starts a new authorization");
-    } else {
-        let took =
-            within(std::time::Duration::from_secs(2), "a new authorization on every replica", new_authorization).await;
-        eprintln!("disconnect reached both replicas' in-process caches after {took:?}");
-    }
+    let took =
+        within(std::time::Duration::from_secs(2), "a new authorization on every replica", new_authorization).await;
+    eprintln!("disconnect reached both replicas' caches (shared: {shared_cache}) after {took:?}");
+    assert!(c.redis_keys(&grant.cache_key()).await.is_empty(), "nothing was cached again");
 }

@@ -241,3 +241,30 @@ async fn exchange_needs_a_wat_from_a_user_jwt_and_a_provider_configured_for_it()
     assert_eq!(error_of(&err).1, "ValidationException");
     assert_eq!(exchanges(&w).await, (0, 0), "nothing reached the IdP");
 }
+
+/// A provider deleted and re-created under the same name while this replica still holds the old
+/// one's settings (until it polls the account's generations): the exchange is refused as
+/// not found, or served with the new provider's settings, never an internal error from pairing
+/// the old provider with the new one's secret.
+#[tokio::test]
+async fn a_provider_recreated_under_the_same_name_is_never_an_internal_error() {
+    let Some(w) = world().await else { return };
+    let (_, wat) = user_wat(&w, "alice", json!({})).await;
+    exchange(&w, &wat, "Plain", &[]).await.unwrap();
+    let store = open_store(&w._db).await;
+    let a = account_a();
+    for round in 0..3 {
+        let old = store.get_credential_provider(&a, "Plain").await.unwrap();
+        let secret = SecretString::new(EXCHANGER.1.to_owned());
+        let spec = ProviderSpec { name: old.name, config: old.config, secret, tags: old.tags };
+        store.delete_credential_provider(&a, "Plain").await.unwrap();
+        store.create_credential_provider(&a, spec, ProviderStatus::Active).await.unwrap();
+        // Another audience each time: not served from the cache of exchanged tokens.
+        let audience = format!("https://round-{round}.example");
+        match exchange(&w, &wat, "Plain", &[audience.as_str()]).await {
+            Ok(vended) => assert_eq!(claims_of(&vended.access_token)["aud"], json!([audience])),
+            Err(err) => assert_eq!(error_of(&err).1, "ProviderNotFound", "round {round}: {err:?}"),
+        }
+    }
+    store.close().await;
+}

@@ -421,3 +421,117 @@ async fn a_refresh_against_a_provider_that_is_down_leaves_the_grant_alone() {
         ("agent-x", alice_hash.as_str())
     );
 }
+
+/// A TCP proxy in front of the IdP that, while closed, passes requests on but holds the IdP's
+/// answers, and counts the requests that came while it was closed.
+struct Gate {
+    addr: SocketAddr,
+    open: std::sync::Arc<tokio::sync::watch::Sender<bool>>,
+    held: std::sync::Arc<tokio::sync::watch::Sender<usize>>,
+}
+
+impl Gate {
+    async fn start(upstream: SocketAddr) -> Gate {
+        use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let open = std::sync::Arc::new(tokio::sync::watch::channel(true).0);
+        let held = std::sync::Arc::new(tokio::sync::watch::channel(0).0);
+        let (gate_open, gate_held) = (open.clone(), held.clone());
+        tokio::spawn(async move {
+            while let Ok((client, _)) = listener.accept().await {
+                let Ok(server) = tokio::net::TcpStream::connect(upstream).await else { continue };
+                let ((mut from_client, mut to_client), (mut from_server, mut to_server)) =
+                    (client.into_split(), server.into_split());
+                let (open, held) = (gate_open.clone(), gate_held.clone());
+                tokio::spawn(async move {
+                    let mut buf = vec![0; 16 * 1024];
+                    while let Ok(n @ 1..) = from_client.read(&mut buf).await {
+                        if !*open.borrow() {
+                            held.send_modify(|held| *held += 1);
+                        }
+                        if to_server.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+                let mut open = gate_open.subscribe();
+                tokio::spawn(async move {
+                    let mut buf = vec![0; 16 * 1024];
+                    while let Ok(n @ 1..) = from_server.read(&mut buf).await {
+                        if open.wait_for(|open| *open).await.is_err() || to_client.write_all(&buf[..n]).await.is_err() {
+                            break;
+                        }
+                    }
+                });
+            }
+        });
+        Gate { addr, open, held }
+    }
+
+    /// Waits until a request has come while the gate was closed.
+    async fn held_one(&self) {
+        let mut held = self.held.subscribe();
+        tokio::time::timeout(std::time::Duration::from_secs(10), held.wait_for(|held| *held > 0))
+            .await
+            .expect("no request reached the closed gate")
+            .unwrap();
+    }
+}
+
+/// Sends the data plane's token requests for the provider through `gate`.
+async fn token_requests_through(w: &World, gate: &Gate) {
+    let store = open_store(&w.db).await;
+    let provider = store.get_credential_provider(&account_a(), "Idp").await.unwrap();
+    let ProviderConfig::Oauth2(mut config) = provider.config else { panic!("an OAuth2 provider") };
+    let metadata = config.discovery.metadata.as_mut().unwrap();
+    let mut endpoint = url::Url::parse(&metadata.token_endpoint).unwrap();
+    endpoint.set_port(Some(gate.addr.port())).unwrap();
+    metadata.token_endpoint = endpoint.to_string();
+    let spec = ProviderSpec {
+        name: provider.name,
+        config: ProviderConfig::Oauth2(config),
+        secret: SecretString::new(String::new()),
+        tags: provider.tags,
+    };
+    store.update_credential_provider(&account_a(), spec, ProviderStatus::Active).await.unwrap();
+}
+
+/// REQUEST_TIMEOUT drops a call while its refresh waits for the IdP's answer. The IdP has
+/// rotated the refresh token by then (spent the old one), so the refresh goes on without the
+/// call and stores the new one: the next call is served from it, with no second refresh (and
+/// no new authorization).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refresh_outlives_the_call_that_started_it() {
+    let flags = ["--token-refresh-margin", "117", "--request-timeout", "1"];
+    let Some(w) = world_with(Some(120), &flags, 0).await else { return };
+    let idp = url::Url::parse(&w.idp.token_endpoint()).unwrap();
+    let gate = Gate::start(SocketAddr::new([127, 0, 0, 1].into(), idp.port().unwrap())).await;
+    token_requests_through(&w, &gate).await;
+    let alice = authorized_alice(&w).await;
+    let first = user_token_via(&w.plane, &w.key, &alice).await.unwrap();
+    w.idp.set_access_token_ttl(3600).await;
+    // Let the grant come within the refresh margin.
+    tokio::time::sleep(std::time::Duration::from_millis(3_300)).await;
+
+    gate.open.send_replace(false);
+    let err = user_token_via(&w.plane, &w.key, &alice).await.unwrap_err();
+    assert_eq!(error_of(&err).1, "RequestTimeoutException");
+    gate.held_one().await;
+    gate.open.send_replace(true);
+
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::any::AnyPoolOptions::new().max_connections(1).connect(&w.db.url).await.unwrap();
+    let mut versions = Vec::new();
+    for _ in 0..200 {
+        versions = sqlx::query_scalar::<_, i64>("SELECT version FROM oauth_grants").fetch_all(&pool).await.unwrap();
+        if versions != [1] {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(versions, [2], "the refreshed grant is stored");
+    let next = user_token_via(&w.plane, &w.key, &alice).await.unwrap();
+    assert_ne!(next, first);
+    assert_eq!(w.idp.counters().await.token.get("refresh_token"), Some(&1), "one refresh at the IdP");
+}

@@ -144,6 +144,14 @@ async fn a_user_jwt_from_the_idp_is_bound_into_the_wat() {
     let payload = token.split('.').nth(1).unwrap();
     let user_claims: serde_json::Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();
     assert_eq!(claims["exp"], user_claims["exp"], "a WAT never outlives its user's token");
+    // Also when the user token's `exp` is not an integer (a NumericDate may have a fraction).
+    let exp = user_claims["iat"].as_f64().unwrap() + 120.5;
+    let fractional = w
+        .idp
+        .mint(json!({"aud": w.idp.resource(), "client_id": SERVICE.0, "scope": "read", "exp": exp}), json!({}))
+        .await;
+    let capped = wat_claims(&w, &wat_for_jwt(&w, &w.key, "agent-x", &fractional).await.unwrap()).await;
+    assert!(capped["exp"].as_f64().unwrap() <= exp, "the WAT outlives a fractional exp: {capped}");
 
     // A user who logged in at the IdP (authorization code with PKCE).
     let verifier = "a-code-verifier-of-at-least-forty-three-characters-0123456789";

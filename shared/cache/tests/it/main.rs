@@ -144,3 +144,20 @@ async fn in_process_entries_are_invalidated_by_prefix() {
         assert_eq!(cache.get(key).await.unwrap().is_some(), kept, "{key}");
     }
 }
+
+#[tokio::test]
+async fn a_lazy_connection_to_a_closed_port_is_made_and_fails_per_call() {
+    let url = format!("redis://{}", identity_testkit::free_addr());
+    assert!(RedisCache::connect(&url, "p:").await.is_err(), "nothing listens there");
+    let lazy = RedisCache::connect_lazy(&url, "p:").unwrap();
+    assert!(lazy.delete("key").await.is_err());
+    assert!(lazy.get("key").await.is_err(), "it tries again on the next call");
+    assert!(RedisCache::connect_lazy("http://not-redis", "p:").is_err(), "the URL is checked at once");
+}
+
+#[tokio::test]
+async fn a_lazy_connection_connects_on_first_use() {
+    let Some(url) = identity_testkit::redis_url().await else { return };
+    let prefix = format!("test:{}:", identity_testkit::unique_suffix());
+    values_round_trip(Arc::new(RedisCache::connect_lazy(&url, &prefix).unwrap())).await;
+}

@@ -154,3 +154,46 @@ async fn the_http_listener_times_out_slow_handlers_and_refuses_large_bodies() {
     let refused = router.oneshot(http_request("POST", "/echo", large)).await.unwrap();
     assert_eq!(refused.status(), http::StatusCode::PAYLOAD_TOO_LARGE);
 }
+
+#[tokio::test]
+async fn the_http_listener_sheds_load_beyond_the_limit_except_health() {
+    let (entered_tx, mut entered) = mpsc::unbounded_channel::<()>();
+    let (open, gate) = oneshot::channel::<()>();
+    let gate = Arc::new(Mutex::new(Some(gate)));
+    let held = move || {
+        let (entered_tx, gate) = (entered_tx.clone(), gate.lock().unwrap().take());
+        async move {
+            let _ = entered_tx.send(());
+            if let Some(gate) = gate {
+                let _ = gate.await;
+            }
+            "served"
+        }
+    };
+    let router = axum::Router::new()
+        .route("/.well-known/jwks.json", axum::routing::get(held))
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(|| async { "ready" }));
+    let router = hardening(Duration::from_secs(30), 1).http(router);
+    let get = |path: &str| router.clone().oneshot(http_request("GET", path, String::new()));
+
+    // The first request takes the only permit and waits at the gate.
+    let first = tokio::spawn(get("/.well-known/jwks.json"));
+    entered.recv().await.unwrap();
+
+    // The second is refused at once, told when to retry, without reaching the handler.
+    let shed = get("/.well-known/jwks.json").await.unwrap();
+    assert_eq!(shed.status(), http::StatusCode::SERVICE_UNAVAILABLE);
+    let retry_after = shed.headers().get(http::header::RETRY_AFTER).expect("Retry-After");
+    assert!(retry_after.to_str().unwrap().parse::<u64>().unwrap() >= 1);
+    assert!(entered.try_recv().is_err(), "the shed request never reached the handler");
+
+    // Health is not counted.
+    assert_eq!(get("/healthz").await.unwrap().status(), http::StatusCode::OK);
+    assert_eq!(get("/readyz").await.unwrap().status(), http::StatusCode::OK);
+
+    // Once the first finishes, its permit serves the next request.
+    open.send(()).unwrap();
+    assert_eq!(first.await.unwrap().unwrap().status(), http::StatusCode::OK);
+    assert_eq!(get("/.well-known/jwks.json").await.unwrap().status(), http::StatusCode::OK);
+}

@@ -23,7 +23,7 @@ pub async fn migrations_are_idempotent_and_checked(h: Harness) {
     .await
     .unwrap();
     let err = store.check_migrated().await.unwrap_err();
-    assert!(matches!(err, StoreError::NotMigrated { found: 0, needed: 6 }), "{err}");
+    assert!(matches!(err, StoreError::NotMigrated { found: 0, needed: 7 }), "{err}");
     assert!(err.to_string().contains("identity-control-plane migrate"));
 }
 

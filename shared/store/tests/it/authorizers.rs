@@ -143,6 +143,10 @@ pub async fn custom_authorizer_secrets_are_sealed_kept_and_dropped(h: Harness) {
     assert_eq!(h.store.custom_authorizer_secret(&a, "mine").await.unwrap().unwrap().expose(), "rotated-secret-value");
     h.store.update_authorizer(&a, custom_spec("mine", ""), Some(&rotated)).await.unwrap();
     assert!(h.store.custom_authorizer_secret(&a, "mine").await.unwrap().is_none());
+    // Naming a header again without a secret would keep one there is none of: refused, unchanged.
+    let err = h.store.update_authorizer(&a, custom_spec("mine", "x-authz-secret"), None).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Invalid(v) if v[0].field == "custom_secret"), "{err}");
+    assert_eq!(h.store.get_jwt_authorizer(&a, "mine").await.unwrap().spec, custom_spec("mine", ""));
 
     // An OIDC authorizer has none; turning the custom one back into an OIDC one clears `custom`.
     h.store.create_jwt_authorizer(&a, spec("okta")).await.unwrap();

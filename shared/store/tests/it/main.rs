@@ -12,6 +12,7 @@ mod generations;
 mod providers;
 mod signing_keys;
 mod support;
+mod user_grants;
 mod vault;
 mod workloads;
 
@@ -67,6 +68,10 @@ conformance!(
     federation::grant_versions_fence_refreshes,
     generations::invalidating_changes_raise_the_config_generation,
     generations::deleting_user_grants_removes_only_theirs,
+    user_grants::disconnecting_without_grants_raises_the_grant_generation,
+    user_grants::deleted_grants_tell_whether_the_provider_is_still_granted,
+    user_grants::deleting_a_provider_or_workload_deletes_its_grants,
+    user_grants::user_grant_lookups_are_indexed,
     signing_keys::signing_keys_rotate_once_and_stay_sealed,
     audit::mutations_append_exactly_their_events,
     audit::tampering_is_detected,

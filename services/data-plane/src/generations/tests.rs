@@ -55,7 +55,7 @@ async fn polls_apply_each_accounts_changes_once() {
     let filter = identity_store::UserGrantFilter { account: &b, user_id: "alice", provider: None, workload: None };
     assert!(store.delete_user_grants(filter).await.unwrap().is_empty());
     store.delete_workload_identity(&b, "x").await.unwrap();
-    assert_eq!(generations.poll(&store).await.unwrap(), [b.clone()]);
+    assert_eq!(generations.poll(&store).await.unwrap(), std::slice::from_ref(&b));
     assert!(generations.config(&b) > first && generations.grants(&b) > 0);
     assert!(generations.poll(&store).await.unwrap().is_empty(), "reported once");
     assert_eq!(generations.config(&a), first, "a is untouched");

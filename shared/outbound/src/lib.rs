@@ -192,6 +192,8 @@ impl OutboundClient {
     /// POSTs `body` as JSON with extra `headers` (e.g. a shared secret: never logged) and returns
     /// the bounded response whatever its status. `timeout` bounds the whole call, reading the
     /// body included (within the client's own limit); running out of it is [`OutboundError::TimedOut`].
+    /// Traced like [`Self::post_form`].
+    #[tracing::instrument(name = "outbound", skip_all, fields(otel.name = "POST", otel.kind = "client", http.request.method = "POST", server.address = url.host_str().unwrap_or_default(), http.response.status_code = tracing::field::Empty))]
     pub async fn post_json<T: serde::Serialize + ?Sized>(
         &self,
         url: &url::Url,
@@ -207,11 +209,15 @@ impl OutboundClient {
             for (name, value) in headers {
                 request = request.header(*name, *value);
             }
+            for (name, value) in identity_telemetry::propagation::outbound_headers() {
+                request = request.header(name, value);
+            }
             let response = request
                 .send()
                 .await
                 .map_err(|e| if e.is_timeout() { OutboundError::TimedOut(host.clone()) } else { transport(e) })?;
             let status = response.status().as_u16();
+            tracing::Span::current().record("http.response.status_code", status);
             let content_type =
                 response.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
             let body = self.read_bounded(response, &host).await?;

@@ -260,7 +260,7 @@ impl AuditLog {
 }
 
 /// The flusher: waits for events, lets a batch gather for the flush interval (not when
-/// closing), and writes it, account by account ([`write`]).
+/// closing, nor when a full batch waits), and writes it, account by account ([`write`]).
 async fn flush(log: AuditLog, store: Store) {
     let mut closing = log.inner.closing.subscribe();
     loop {
@@ -271,7 +271,10 @@ async fn flush(log: AuditLog, store: Store) {
             log.inner.wake.notified().await;
             continue;
         }
-        if !*closing.borrow() {
+        // A batch gathers for the flush interval, unless a full one is already waiting (a backlog
+        // is written batch after batch, not one batch per interval).
+        let full = log.lock().queue.len() >= MAX_BATCH;
+        if !full && !*closing.borrow() {
             tokio::select! {
                 () = tokio::time::sleep(log.inner.settings.flush_interval) => {}
                 _ = closing.wait_for(|closing| *closing) => {}

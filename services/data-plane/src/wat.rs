@@ -82,7 +82,16 @@ pub struct WatIssuer {
     current: RwLock<HashMap<AccountId, Arc<CurrentKey>>>,
     /// Public keys by kid; `None` remembers an unknown kid for a moment.
     public: Cache<String, Option<Arc<(AccountId, DecodingKey)>>>,
+    /// Claims of WATs whose signature verified, by the token's SHA-256, for
+    /// [`VERIFIED_CACHE_TTL`]: a signature check costs far more than the rest of a cached vend.
+    /// Expiry is still checked on every use.
+    verified: Cache<[u8; 32], Arc<WatClaims>>,
 }
+
+/// How long a verified WAT's claims are remembered.
+const VERIFIED_CACHE_TTL: Duration = Duration::from_secs(60);
+/// Bytes of tokens whose claims are remembered (a WAT carrying a sealed user token is large).
+const VERIFIED_CACHE_BYTES: u64 = 64 * 1024 * 1024;
 
 impl std::fmt::Debug for WatIssuer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -105,6 +114,14 @@ impl WatIssuer {
             rotation,
             current: RwLock::new(HashMap::new()),
             public: Cache::builder().max_capacity(10_000).time_to_live(Duration::from_secs(60)).build(),
+            verified: Cache::builder()
+                .weigher(|_, claims: &Arc<WatClaims>| {
+                    let sealed = claims.stk.as_ref().map_or(0, String::len);
+                    u32::try_from(256 + sealed).unwrap_or(u32::MAX)
+                })
+                .max_capacity(VERIFIED_CACHE_BYTES)
+                .time_to_live(VERIFIED_CACHE_TTL)
+                .build(),
         }
     }
 
@@ -209,6 +226,31 @@ impl WatIssuer {
         if token.len() > MAX_TOKEN_BYTES {
             return Err(WatError::Invalid("is too large"));
         }
+        let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
+            .as_ref()
+            .try_into()
+            .map_err(|_| WatError::Invalid("is malformed"))?;
+        let claims = match self.verified.get(&digest).await {
+            Some(claims) => claims,
+            None => {
+                let claims = Arc::new(self.verify_signature(token).await?);
+                self.verified.insert(digest, claims.clone()).await;
+                claims
+            }
+        };
+        let now = self.clock.now_millis() / 1000;
+        if claims.exp + LEEWAY_SECS < now {
+            return Err(WatError::Invalid("has expired"));
+        }
+        if claims.iat - LEEWAY_SECS > now {
+            return Err(WatError::Invalid("is issued in the future"));
+        }
+        Ok(WatClaims::clone(&claims))
+    }
+
+    /// The claims of `token` once its header, signature, issuer, audience and account check out
+    /// (not its times: [`Self::verify`] checks those on every use).
+    async fn verify_signature(&self, token: &str) -> Result<WatClaims, WatError> {
         let header = jsonwebtoken::decode_header(token).map_err(|_| WatError::Invalid("is malformed"))?;
         if header.alg != Algorithm::ES256 {
             return Err(WatError::Invalid("has an unexpected algorithm"));
@@ -226,13 +268,6 @@ impl WatIssuer {
             .claims;
         if claims.acct != key.0.as_str() {
             return Err(WatError::Invalid("names another account than its key"));
-        }
-        let now = self.clock.now_millis() / 1000;
-        if claims.exp + LEEWAY_SECS < now {
-            return Err(WatError::Invalid("has expired"));
-        }
-        if claims.iat - LEEWAY_SECS > now {
-            return Err(WatError::Invalid("is issued in the future"));
         }
         Ok(claims)
     }

@@ -137,31 +137,52 @@ async fn last_link(tx: &mut Transaction<'static, Any>, account: &AccountId) -> R
     }
 }
 
+/// Columns of an `audit_events` row, in [`COLUMNS`] order.
+const COLUMN_COUNT: usize = 18;
+/// Rows per `INSERT` when a batch is appended: one statement instead of one per event, well
+/// within both databases' limit on bound parameters.
+const ROWS_PER_INSERT: usize = 50;
+
 async fn insert(tx: &mut Transaction<'static, Any>, record: &AuditRecord) -> Result<()> {
-    let e = &record.entry;
-    sqlx::query(&format!(
-        "INSERT INTO audit_events ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)"
-    ))
-    .bind(&record.account_id)
-    .bind(to_i64(record.sequence)?)
-    .bind(&record.event_id)
-    .bind(record.event_time)
-    .bind(&e.event_name)
-    .bind(&record.principal)
-    .bind(&e.access_key_id)
-    .bind(&e.workload_name)
-    .bind(&e.provider_name)
-    .bind(&e.user_hash)
-    .bind(&e.resource_arn)
-    .bind(&e.oauth2_flow)
-    .bind(to_json(&e.scopes)?)
-    .bind(e.outcome.as_str())
-    .bind(&e.error_reason)
-    .bind(&record.trace_id)
-    .bind(&record.previous_hash)
-    .bind(&record.hash)
-    .execute(&mut **tx)
-    .await?;
+    insert_all(tx, std::slice::from_ref(record)).await
+}
+
+/// Inserts `records`, [`ROWS_PER_INSERT`] to a statement.
+async fn insert_all(tx: &mut Transaction<'static, Any>, records: &[AuditRecord]) -> Result<()> {
+    for chunk in records.chunks(ROWS_PER_INSERT) {
+        let rows = (0..chunk.len())
+            .map(|row| {
+                let placeholders = (1..=COLUMN_COUNT).map(|column| format!("${}", row * COLUMN_COUNT + column));
+                format!("({})", placeholders.collect::<Vec<_>>().join(", "))
+            })
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!("INSERT INTO audit_events ({COLUMNS}) VALUES {rows}");
+        let mut query = sqlx::query(&sql);
+        for record in chunk {
+            let e = &record.entry;
+            query = query
+                .bind(&record.account_id)
+                .bind(to_i64(record.sequence)?)
+                .bind(&record.event_id)
+                .bind(record.event_time)
+                .bind(&e.event_name)
+                .bind(&record.principal)
+                .bind(&e.access_key_id)
+                .bind(&e.workload_name)
+                .bind(&e.provider_name)
+                .bind(&e.user_hash)
+                .bind(&e.resource_arn)
+                .bind(&e.oauth2_flow)
+                .bind(to_json(&e.scopes)?)
+                .bind(e.outcome.as_str())
+                .bind(&e.error_reason)
+                .bind(&record.trace_id)
+                .bind(&record.previous_hash)
+                .bind(&record.hash);
+        }
+        query.execute(&mut **tx).await?;
+    }
     Ok(())
 }
 
@@ -230,6 +251,7 @@ impl Store {
             return Ok(0);
         }
         let (mut sequence, mut previous_hash) = last_link(&mut tx, account).await?;
+        let mut records = Vec::with_capacity(events.len());
         for event in events {
             let QueuedAuditEvent { event_id, event_time, principal, trace_id, entry } = event.clone();
             let mut record = AuditRecord {
@@ -244,10 +266,11 @@ impl Store {
                 hash: String::new(),
             };
             record.hash = audit_hash(&record);
-            insert(&mut tx, &record).await?;
             sequence += 1;
-            previous_hash = record.hash;
+            previous_hash = record.hash.clone();
+            records.push(record);
         }
+        insert_all(&mut tx, &records).await?;
         tx.commit().await?;
         Ok(events.len())
     }

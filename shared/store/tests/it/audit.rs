@@ -275,6 +275,20 @@ pub async fn queued_events_join_the_chain_once_and_tampering_shows(h: Harness) {
     assert_eq!(denied.items.iter().map(|e| e.sequence).collect::<Vec<_>>(), [3]);
     let in_b = all(&h.store, &b).await;
     assert_eq!(in_b.iter().map(|e| (e.sequence, e.entry.workload_name.as_str())).collect::<Vec<_>>(), [(1, "agent-b")]);
+    // A large batch is written several rows to a statement, in order, on one chain.
+    let many: Vec<_> =
+        (0..120).map(|i| queued(T0 + i, vend(&format!("agent-{i}"), AuditOutcome::Success, ""))).collect();
+    assert_eq!(h.store.append_audit_events(&b, &many).await.unwrap(), 120);
+    let in_b = all(&h.store, &b).await;
+    assert_eq!(in_b.len(), 121);
+    for (i, event) in in_b[1..].iter().enumerate() {
+        assert_eq!((event.sequence, event.event_id.as_str()), (i as u64 + 2, many[i].event_id.as_str()));
+        assert_eq!(event.entry, many[i].entry);
+    }
+    assert_eq!(
+        h.store.verify_audit_chain(&b).await.unwrap(),
+        identity_store::VerifyReport { checked: 121, first_broken: None }
+    );
     assert_eq!(
         h.store.verify_audit_chain(&a).await.unwrap(),
         identity_store::VerifyReport { checked: 4, first_broken: None }

@@ -1,6 +1,10 @@
 //! `IdentityDataService`: workload access tokens and API keys. Each handler first takes the
 //! authenticated caller, then checks that the caller's key may act for the workload (and, for
 //! vends, that the WAT belongs to the caller's account), then serves from the cache when it can.
+//!
+//! Every call is an audit event (audit.rs); a successful vend's log line is at `debug`, so that
+//! `info` logs do not grow with traffic. Flow steps (authorizations started and completed,
+//! forced refreshes) stay at `info`.
 
 use std::{sync::Arc, time::Duration};
 
@@ -299,7 +303,7 @@ impl IdentityDataService for IdentityData {
             v.add("user_token", "is too large to be bound into a workload access token");
             return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
         }
-        tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
+        tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
         Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {
             workload_access_token: token,
             expires_in: (exp - self.0.clock.now_millis()).div_euclid(1000).max(0),
@@ -347,7 +351,7 @@ impl IdentityDataService for IdentityData {
         match pb::Oauth2Flow::try_from(request.oauth2_flow) {
             Ok(pb::Oauth2Flow::M2m) => {
                 let vended = self.0.m2m_token(&caller.account, &name, &request.scopes).await?;
-                tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "M2M token vended");
+                tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "M2M token vended");
                 let now = self.0.clock.now_millis();
                 Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
                     access_token: vended.access_token.expose().to_owned(),
@@ -390,7 +394,7 @@ impl IdentityDataService for IdentityData {
                     .await?;
                 match outcome {
                     Federation::Token(vended) => {
-                        tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "user token vended");
+                        tracing::debug!(account = %caller.account, workload = %claims.sub, provider = %name, "user token vended");
                         let now = self.0.clock.now_millis();
                         Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
                             access_token: vended.access_token.expose().to_owned(),
@@ -424,7 +428,7 @@ impl IdentityDataService for IdentityData {
                     resources: &request.resources,
                 };
                 let vended = self.0.exchange_token(&caller.account, &claims, exchange).await?;
-                tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "token exchanged for the user");
+                tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "token exchanged for the user");
                 let now = self.0.clock.now_millis();
                 Ok(Response::new(pb::GetResourceOauth2AccessTokenResponse {
                     access_token: vended.access_token.expose().to_owned(),
@@ -454,7 +458,7 @@ impl IdentityDataService for IdentityData {
         let claims = self.workload(&caller, &workload_identity_token).await?;
         let name = provider_name(&self.0.arns, &caller.account, credential_provider)?;
         let (api_key, header_name) = self.api_key(&caller.account, &name).await?;
-        tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "API key vended");
+        tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %claims.sub, provider = %name, "API key vended");
         Ok(Response::new(pb::GetApiKeyCredentialResponse { api_key: api_key.expose().to_owned(), header_name }))
     }
 
@@ -637,7 +641,7 @@ impl IdentityDataService for IdentityData {
         };
         let accepted =
             self.0.validate_user_token(&caller.account, &token, workload.as_ref(), authorizer_name.as_deref()).await?;
-        tracing::info!(account = %caller.account, access_key_id = %caller.access_key_id, authorizer = %accepted.authorizer, "token validated");
+        tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, authorizer = %accepted.authorizer, "token validated");
         let t = accepted.token;
         Ok(Response::new(pb::ValidateTokenResponse {
             claims: Some(to_struct(t.claims)),

@@ -10,7 +10,10 @@ async fn generated_python_client_drives_the_control_plane() {
     let stack = LocalStack::start().await;
     let output = Command::new(venv.join("bin/python"))
         .arg(repo_root().join("tests/python/client_test.py"))
-        .args(["--endpoint", &stack.control.to_string(), "--token", &stack.admin_token()])
+        // The token goes in the environment: a random token may start with `-`, which argparse
+        // would take for an option (and arguments show in `ps`).
+        .env("AGENTCORE_IDENTITY_TOKEN", stack.admin_token())
+        .args(["--endpoint", &stack.control.to_string()])
         .args(["--proto-dir", &repo_root().join("proto").display().to_string()])
         .output()
         .expect("run the Python client");

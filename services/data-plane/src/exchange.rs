@@ -13,8 +13,6 @@
 //! account's config and grant generations (a changed provider or a disconnected user is not
 //! served from the cache).
 
-use std::time::Duration;
-
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use identity_crypto::{SealContext, sha256_hex};
 use identity_domain::{AccountId, ActorToken, ProviderConfig, TOKEN_TYPE_ACCESS_TOKEN, Violations};
@@ -26,9 +24,6 @@ use crate::{
     vend::DataContext,
     wat::WatClaims,
 };
-
-/// How long a downstream token without expiry is cached before it is exchanged again.
-const NON_EXPIRING_CACHE: Duration = Duration::from_secs(3600);
 
 /// What an exchange asks for, beyond the WAT's user.
 #[derive(Debug)]
@@ -192,21 +187,6 @@ impl DataContext {
             )
             .await
             .map_err(|e| DataError::AuthorizationFailed { code: e.code().to_owned(), message: e.to_string() })?;
-
-        let now = self.clock.now_millis();
-        let vended = Vended {
-            expires_at: grant.expires_in.map(|s| now + s as i64 * 1000),
-            scopes: grant.scopes.unwrap_or(scopes),
-            token_type: grant.token_type,
-            access_token: grant.access_token,
-        };
-        let ttl = match grant.expires_in {
-            Some(seconds) => Duration::from_secs(seconds).saturating_sub(EXPIRY_MARGIN),
-            None => NON_EXPIRING_CACHE,
-        };
-        if !ttl.is_zero() {
-            self.cache_m2m(account, &key, &vended, ttl).await;
-        }
-        Ok(vended)
+        Ok(self.vend_and_cache(account, &key, grant, scopes).await)
     }
 }

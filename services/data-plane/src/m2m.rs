@@ -99,7 +99,18 @@ impl DataContext {
             .client_credentials(&endpoint, config.vendor, client, &requested)
             .await
             .map_err(|e| DataError::AuthorizationFailed { code: e.code().to_owned(), message: e.to_string() })?;
+        Ok(self.vend_and_cache(account, &key, grant, requested).await)
+    }
 
+    /// What `grant` vends (its scopes, else the `requested` ones), cached sealed under `key`
+    /// until shortly before it expires.
+    pub(crate) async fn vend_and_cache(
+        &self,
+        account: &AccountId,
+        key: &str,
+        grant: identity_oauth::TokenGrant,
+        requested: Vec<String>,
+    ) -> Vended {
         let now = self.clock.now_millis();
         let vended = Vended {
             expires_at: grant.expires_in.map(|s| now + s as i64 * 1000),
@@ -112,9 +123,9 @@ impl DataContext {
             None => NON_EXPIRING_CACHE,
         };
         if !ttl.is_zero() {
-            self.cache_m2m(account, &key, &vended, ttl).await;
+            self.cache_m2m(account, key, &vended, ttl).await;
         }
-        Ok(vended)
+        vended
     }
 
     pub(crate) async fn cached_m2m(&self, account: &AccountId, key: &str) -> Option<Vended> {

@@ -229,18 +229,8 @@ impl Store {
     /// (a batch commits whole or not at all, so the rest are there too).
     pub async fn append_audit_events(&self, account: &AccountId, events: &[QueuedAuditEvent]) -> Result<usize> {
         let Some(first) = events.first() else { return Ok(0) };
-        let mut tx = self.pool.begin().await?;
-        // The account's row lock serialises this account's appends with its mutations' (a
-        // self-assignment: an audit append changes nothing the account's writers care about).
-        sqlx::query("INSERT INTO accounts (account_id, created_at, write_serial) VALUES ($1, $2, 0) ON CONFLICT (account_id) DO NOTHING")
-            .bind(account.as_str())
-            .bind(self.now())
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("UPDATE accounts SET write_serial = write_serial WHERE account_id = $1")
-            .bind(account.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // The account's row lock serialises this account's appends with its mutations'.
+        let mut tx = self.begin_write(account).await?;
         let written =
             sqlx::query("SELECT 1 FROM audit_events WHERE account_id = $1 AND event_time = $2 AND event_id = $3")
                 .bind(account.as_str())

@@ -11,6 +11,7 @@ use std::{
 
 use futures::future::BoxFuture;
 use http::{Request, Response};
+use identity_proto::code_name;
 use identity_telemetry::{
     metrics::{FlowLabels, Outcome, OutcomeLabels, RpcLabels, metrics},
     request::RequestScope,
@@ -54,29 +55,6 @@ pub fn rpc_label(path: &str) -> &'static str {
 /// Counts a call refused by a rate limit, by the RPC of its path.
 pub fn record_throttled(path: &str) {
     identity_telemetry::metrics::throttled(rpc_label(path));
-}
-
-/// The canonical name of a gRPC code.
-pub fn code_name(code: Code) -> &'static str {
-    match code {
-        Code::Ok => "OK",
-        Code::Cancelled => "CANCELLED",
-        Code::Unknown => "UNKNOWN",
-        Code::InvalidArgument => "INVALID_ARGUMENT",
-        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
-        Code::NotFound => "NOT_FOUND",
-        Code::AlreadyExists => "ALREADY_EXISTS",
-        Code::PermissionDenied => "PERMISSION_DENIED",
-        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
-        Code::FailedPrecondition => "FAILED_PRECONDITION",
-        Code::Aborted => "ABORTED",
-        Code::OutOfRange => "OUT_OF_RANGE",
-        Code::Unimplemented => "UNIMPLEMENTED",
-        Code::Internal => "INTERNAL",
-        Code::Unavailable => "UNAVAILABLE",
-        Code::DataLoss => "DATA_LOSS",
-        Code::Unauthenticated => "UNAUTHENTICATED",
-    }
 }
 
 /// Adds [`Observe`] around a service.

@@ -62,12 +62,7 @@ fn sealed_subject(claims: &WatClaims) -> Result<(&str, &str), DataError> {
     match (claims.stk.as_deref(), claims.uid.as_deref()) {
         (Some(sealed), Some(user)) => Ok((sealed, user)),
         _ => {
-            let mut v = Violations::default();
-            v.add(
-                "workload_identity_token",
-                "ON_BEHALF_OF_TOKEN_EXCHANGE needs a workload access token minted from a user JWT (GetWorkloadAccessTokenForJwt)",
-            );
-            Err(v.finish().err().unwrap_or_default().into())
+            Err(Violations::one("workload_identity_token", "ON_BEHALF_OF_TOKEN_EXCHANGE needs a workload access token minted from a user JWT (GetWorkloadAccessTokenForJwt)").into())
         }
     }
 }
@@ -116,15 +111,7 @@ impl DataContext {
             return Err(DataError::Internal("provider type".to_owned()));
         };
         let Some(exchange) = &config.token_exchange else {
-            let mut v = Violations::default();
-            v.add(
-                "oauth2_flow",
-                format!(
-                    "credential provider '{}' is not configured for ON_BEHALF_OF_TOKEN_EXCHANGE (its token_exchange settings)",
-                    request.provider_name
-                ),
-            );
-            return Err(v.finish().err().unwrap_or_default().into());
+            return Err(Violations::one("oauth2_flow", format!("credential provider '{}' is not configured for ON_BEHALF_OF_TOKEN_EXCHANGE (its token_exchange settings)", request.provider_name)).into());
         };
         let (sealed, user) = sealed_subject(claims)?;
         let pick = |asked: &[String], default: &[String]| normalized(if asked.is_empty() { default } else { asked });

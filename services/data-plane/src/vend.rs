@@ -299,9 +299,11 @@ impl IdentityDataService for IdentityData {
         // The user token travels sealed inside the WAT: one too large for that (a custom
         // authorizer's token may be larger than a JWT may) would give a WAT no call accepts.
         if token.len() > crate::wat::MAX_TOKEN_BYTES {
-            let mut v = Violations::default();
-            v.add("user_token", "is too large to be bound into a workload access token");
-            return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
+            return Err(DataError::from(Violations::one(
+                "user_token",
+                "is too large to be bound into a workload access token",
+            ))
+            .into());
         }
         tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
         Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {
@@ -439,11 +441,11 @@ impl IdentityDataService for IdentityData {
                     ..Default::default()
                 }))
             }
-            Ok(pb::Oauth2Flow::Unspecified) | Err(_) => {
-                let mut v = Violations::default();
-                v.add("oauth2_flow", "must be M2M, USER_FEDERATION or ON_BEHALF_OF_TOKEN_EXCHANGE");
-                Err(DataError::from(v.finish().err().unwrap_or_default()).into())
-            }
+            Ok(pb::Oauth2Flow::Unspecified) | Err(_) => Err(DataError::from(Violations::one(
+                "oauth2_flow",
+                "must be M2M, USER_FEDERATION or ON_BEHALF_OF_TOKEN_EXCHANGE",
+            ))
+            .into()),
         }
     }
 
@@ -486,9 +488,11 @@ impl IdentityDataService for IdentityData {
                 self.0.validate_user_token(&caller.account, &token, workload.as_ref(), None).await?.user
             }
             _ => {
-                let mut v = Violations::default();
-                v.add("user_identifier", "give user_id or user_token: the user who started the flow");
-                return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
+                return Err(DataError::from(Violations::one(
+                    "user_identifier",
+                    "give user_id or user_token: the user who started the flow",
+                ))
+                .into());
             }
         };
         let session = self.0.complete(&caller.account, &session_uri, &user).await?;
@@ -582,9 +586,11 @@ impl IdentityDataService for IdentityData {
         let provider = provider_ref!(credential_provider, refresh_token_request);
         let name = oauth2_provider_name(&self.0.arns, &caller.account, provider)?;
         let Some(user) = claims.uid.as_deref() else {
-            let mut v = Violations::default();
-            v.add("workload_identity_token", "RefreshToken needs a workload access token minted for a user");
-            return Err(DataError::from(v.finish().err().unwrap_or_default()).into());
+            return Err(DataError::from(Violations::one(
+                "workload_identity_token",
+                "RefreshToken needs a workload access token minted for a user",
+            ))
+            .into());
         };
         let provider = self.0.oauth2_provider_settings(&caller.account, &name).await?;
         let ProviderConfig::Oauth2(config) = &provider.config else {

@@ -24,6 +24,11 @@ impl Violations {
         self.0.push(FieldViolation { field: field.into(), description: description.into() });
     }
 
+    /// A request's only violation, for a check that stands alone.
+    pub fn one(field: impl Into<String>, description: impl Into<String>) -> Vec<FieldViolation> {
+        vec![FieldViolation { field: field.into(), description: description.into() }]
+    }
+
     /// `Ok` when nothing was recorded.
     pub fn finish(self) -> Result<(), Vec<FieldViolation>> {
         if self.0.is_empty() { Ok(()) } else { Err(self.0) }

@@ -8,9 +8,10 @@ use crate::{
 };
 
 fn missing_secret() -> Status {
-    let mut v = identity_domain::Violations::default();
-    v.add("custom_secret", "required when custom.secret_header_name is set");
-    identity_server::status::validation(&v.finish().err().unwrap_or_default())
+    identity_server::status::validation(&identity_domain::Violations::one(
+        "custom_secret",
+        "required when custom.secret_header_name is set",
+    ))
 }
 
 /// `JwtAuthorizerService` (configuration of JWT and custom authorizers; the data plane

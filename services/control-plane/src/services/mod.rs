@@ -58,13 +58,11 @@ impl<T, E: Into<ServiceError>> OrStatus<T> for Result<T, E> {
 /// Validates pagination fields.
 pub(crate) fn page(max_results: i32, next_token: &str) -> Result<PageRequest, Status> {
     PageRequest::from_wire(max_results, next_token).map_err(|e| {
-        let mut v = Violations::default();
         let field = match e {
             identity_domain::PageTokenError::MaxResults => "max_results",
             identity_domain::PageTokenError::Token => "next_token",
         };
-        v.add(field, e.to_string());
-        Status::from(ServiceError::Invalid(v.finish().err().unwrap_or_default()))
+        Status::from(ServiceError::Invalid(Violations::one(field, e.to_string())))
     })
 }
 

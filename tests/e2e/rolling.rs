@@ -126,7 +126,7 @@ async fn rolling_restart_of_two_data_planes_loses_no_request() {
                 // The load below is one account's, faster than the default rate limit.
                 ("RATE_LIMIT_PER_SECOND", "0".to_owned()),
                 // Long enough for the balancer below (which polls every 50 ms) to move away.
-                ("SHUTDOWN_DELAY", "1".to_owned()),
+                ("SHUTDOWN_DELAY", "3".to_owned()),
             ]);
             Instance { grpc, http, env, child: None }
         })

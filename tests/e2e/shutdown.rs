@@ -135,7 +135,7 @@ async fn sigterm_drains_in_flight_requests_and_exits_zero() {
         ("DATA_PLANE_LISTEN", data.to_string()),
         ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
         ("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
-        ("SHUTDOWN_DELAY", "1".to_owned()),
+        ("SHUTDOWN_DELAY", "3".to_owned()),
     ]);
     let mut data_plane = spawn("identity-data-plane", dir.path(), &data_env);
     wait_serving(data).await;

@@ -266,4 +266,8 @@ const server = http.createServer((req, res) => {
   if (url.pathname.startsWith('/interaction/')) return interaction(req, res, url).catch(fail);
   return current.handle(req, res);
 });
+// Node closes idle connections after 5 s, while the Rust clients keep theirs for 90 s: a pooled
+// connection reused just as Node closes it would fail a request for no reason of the test's.
+server.keepAliveTimeout = 120_000;
+server.headersTimeout = 125_000;
 server.listen(port, '127.0.0.1', () => console.log(`test IdP listening on ${issuer}`));

@@ -136,7 +136,7 @@ pub async fn redis_url() -> Option<String> {
         stream.read_exact(&mut reply).await?;
         Ok::<_, std::io::Error>(reply)
     };
-    match tokio::time::timeout(std::time::Duration::from_secs(2), answer).await {
+    match tokio::time::timeout(std::time::Duration::from_secs(10), answer).await {
         Ok(Ok(reply)) if &reply == b"+PONG\r\n" => Some(url),
         Ok(Ok(_)) => {
             skip_or_fail("Redis", &format!("{url} did not answer PING"));
@@ -147,7 +147,7 @@ pub async fn redis_url() -> Option<String> {
             None
         }
         Err(_) => {
-            skip_or_fail("Redis", &format!("{url}: no answer within 2s"));
+            skip_or_fail("Redis", &format!("{url}: no answer within 10s"));
             None
         }
     }

@@ -92,14 +92,17 @@ async fn setup(addr: std::net::SocketAddr) -> (Server, Store, String) {
     };
     let provider = providers.create_credential_provider(create).await.unwrap().into_inner().credential_provider;
     let provider_id = provider.unwrap().credential_provider_id;
-    for _ in 0..200 {
+    let mut active = false;
+    for _ in 0..400 {
         let get = pb::GetCredentialProviderRequest { name: "Idp".to_owned() };
         let found = providers.get_credential_provider(get).await.unwrap().into_inner().credential_provider.unwrap();
         if found.status == pb::CredentialProviderStatus::Active as i32 {
+            active = true;
             break;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }
+    assert!(active, "the provider's discovery did not finish");
     let store = Store::connect(StoreOptions {
         url: server.database_url().to_owned(),
         keyring: Arc::new(MasterKeyRing::parse(MASTER_KEYS).unwrap()),

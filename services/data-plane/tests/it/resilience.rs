@@ -47,10 +47,10 @@ async fn redis_values(url: &str, prefix: &str) -> Vec<Vec<u8>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn m2m_against_the_idp_is_cached_sealed_and_refetched_after_expiry() {
     let Some(redis) = identity_testkit::redis_url().await else { return };
-    // 61 s tokens, handed out until a minute before expiry: cached for one second.
+    // 65 s tokens, handed out until a minute before expiry: cached for five seconds.
     let Some(idp) = TestIdp::start(IdpConfig {
         clients: vec![IdpClient::service("svc", "svc-secret-8d2a")],
-        access_token_ttl_secs: Some(61),
+        access_token_ttl_secs: Some(65),
         ..IdpConfig::default()
     })
     .await
@@ -120,7 +120,7 @@ async fn m2m_against_the_idp_is_cached_sealed_and_refetched_after_expiry() {
     }
 
     // Near expiry, the token is fetched again.
-    for _ in 0..100 {
+    for _ in 0..300 {
         if vend().await.access_token != first.access_token {
             assert_eq!(idp.counters().await.token.get("client_credentials"), Some(&2));
             return;

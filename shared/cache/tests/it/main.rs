@@ -57,13 +57,13 @@ where
     F: FnMut() -> Fut,
     Fut: std::future::Future<Output = bool>,
 {
-    for _ in 0..200 {
+    for _ in 0..500 {
         if check().await {
             return;
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    panic!("{what} did not happen within 2s");
+    panic!("{what} did not happen within 5s");
 }
 
 async fn values_round_trip(cache: Arc<dyn Cache>) {
@@ -118,7 +118,8 @@ async fn one_of_many_racers_gets_the_lease(cache: Arc<dyn Cache>) {
 }
 
 async fn counters_count_within_a_window(cache: Arc<dyn Cache>) {
-    let window = Duration::from_millis(300);
+    // Long enough for six increments on a loaded machine.
+    let window = Duration::from_secs(1);
     for expected in 1..=5 {
         assert_eq!(cache.increment("rate", window).await.unwrap(), expected);
     }

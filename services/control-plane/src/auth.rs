@@ -49,7 +49,7 @@ impl AdminAuthenticator {
 impl Authenticator for AdminAuthenticator {
     type Principal = AdminPrincipal;
 
-    fn authenticate(&self, token: String) -> BoxFuture<'static, Result<AdminPrincipal, AuthError>> {
+    fn authenticate(&self, token: String, _path: &str) -> BoxFuture<'static, Result<AdminPrincipal, AuthError>> {
         let hash = sha256_hex(token.as_bytes());
         if self.bootstrap_hash.as_deref() == Some(hash.as_str()) {
             return Box::pin(async {

@@ -14,10 +14,12 @@
 //! device), unless the operator chose `AUDIT_QUEUE_FULL=drop`, which serves the call and drops
 //! (counts and logs) its event. On shutdown the queue is drained before the process exits.
 //!
-//! [`Audited`] wraps the service (the one place events are recorded); handlers only add what
+//! [`Audited`] wraps the service (where a call's events are recorded); handlers only add what
 //! they learn on the way (the verified workload and user, refreshes) through [`note_workload`]
-//! and [`note_refresh`].
+//! and [`note_refresh`]. Calls refused in front of it (throttled, or a wrong secret for a known
+//! access key) are recorded, sampled, by [`EdgeAudit`].
 
+mod edge;
 mod notes;
 mod service;
 
@@ -34,6 +36,7 @@ use identity_domain::{AccountId, AuditEntry};
 use identity_store::{QueuedAuditEvent, Store};
 use tokio::sync::{Notify, watch};
 
+pub use edge::EdgeAudit;
 pub use notes::{note_refresh, note_workload};
 pub use service::Audited;
 
@@ -204,8 +207,14 @@ impl AuditLog {
         self.inner.wake.notify_one();
         for event in dropped {
             let dropped = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::warn!(account = %account, event = %event, dropped, "audit queue full: event dropped (AUDIT_QUEUE_FULL=drop)");
+            tracing::warn!(account = %account, event = %event, dropped, "audit queue full: event dropped");
         }
+    }
+
+    /// Queues one event of `account` that has no reservation (a refusal made before the call
+    /// was audited): kept while the queue has room, else dropped and counted.
+    pub(crate) fn push_unreserved(&self, account: &AccountId, event: QueuedAuditEvent) {
+        self.push(&mut Reservation { log: self.clone(), slots: 0 }, account, vec![event]);
     }
 
     /// Stops taking calls' events and writes the queued ones, for at most `timeout`. Returns

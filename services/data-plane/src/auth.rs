@@ -4,6 +4,9 @@
 //! no database round trip. A key deleted on the control plane stops working as soon as this
 //! replica has polled its account's new config generation (see generations.rs), and within
 //! [`CREDENTIAL_CACHE_TTL`] in any case.
+//!
+//! A wrong secret for an existing key is a refusal in that key's account, and audited there
+//! ([`EdgeAudit::bad_secret`], sampled); an unknown key reaches no account and is only logged.
 
 use std::{sync::Arc, time::Duration};
 
@@ -14,7 +17,7 @@ use identity_server::{AuthError, Authenticator};
 use identity_store::Store;
 use moka::future::Cache;
 
-use crate::generations::Generations;
+use crate::{audit::EdgeAudit, generations::Generations};
 
 /// How long a checked credential (valid or not) is remembered.
 pub const CREDENTIAL_CACHE_TTL: Duration = Duration::from_secs(2);
@@ -44,15 +47,17 @@ pub struct AccessKeyAuthenticator {
     /// Outcomes by credential hash, with the generation epoch seen before the database was read.
     checked: Cache<String, (i64, Option<CallerPrincipal>)>,
     generations: Arc<Generations>,
+    audit: Arc<EdgeAudit>,
 }
 
 impl AccessKeyAuthenticator {
-    /// Authenticates against `store`.
-    pub fn new(store: Store, generations: Arc<Generations>) -> Self {
+    /// Authenticates against `store`, recording wrong secrets for known keys in `audit`.
+    pub fn new(store: Store, generations: Arc<Generations>, audit: Arc<EdgeAudit>) -> Self {
         Self {
             store,
             checked: Cache::builder().max_capacity(100_000).time_to_live(CREDENTIAL_CACHE_TTL).build(),
             generations,
+            audit,
         }
     }
 }
@@ -60,10 +65,12 @@ impl AccessKeyAuthenticator {
 impl Authenticator for AccessKeyAuthenticator {
     type Principal = CallerPrincipal;
 
-    fn authenticate(&self, token: String) -> BoxFuture<'static, Result<CallerPrincipal, AuthError>> {
+    fn authenticate(&self, token: String, path: &str) -> BoxFuture<'static, Result<CallerPrincipal, AuthError>> {
         let store = self.store.clone();
         let checked = self.checked.clone();
         let generations = self.generations.clone();
+        let audit = self.audit.clone();
+        let path = path.to_owned();
         Box::pin(async move {
             let Some((id, secret)) = token.split_once(':') else {
                 return Err(AuthError::Unauthenticated("expected Bearer ACCESS_KEY_ID:SECRET_ACCESS_KEY"));
@@ -80,12 +87,18 @@ impl Authenticator for AccessKeyAuthenticator {
             }
             let seen = generations.epoch();
             let found = store.find_access_key(id).await.map_err(|e| AuthError::Unavailable(e.to_string()))?;
-            let principal =
-                found.filter(|(_, hash)| *hash == sha256_hex(secret.as_bytes())).map(|(key, _)| CallerPrincipal {
+            let principal = match found {
+                Some((key, hash)) if hash == sha256_hex(secret.as_bytes()) => Some(CallerPrincipal {
                     account: key.account,
                     access_key_id: key.access_key_id,
                     allowed_workloads: key.allowed_workload_names.into(),
-                });
+                }),
+                Some((key, _)) => {
+                    audit.bad_secret(&key.account, &key.access_key_id, &path).await;
+                    None
+                }
+                None => None,
+            };
             checked.insert(fingerprint, (seen, principal.clone())).await;
             principal.ok_or(AuthError::Unauthenticated("invalid access key"))
         })

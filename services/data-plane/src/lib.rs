@@ -149,13 +149,6 @@ pub async fn run(
         tokens: identity_oauth::TokenClient::new(outbound),
         clock,
     });
-    let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone(), generations));
-    let rate_limit = rate_limit::RateLimitLayer::new(Arc::new(rate_limit::RateLimiter::new(
-        config.rate_limit_per_second,
-        ctx.cache.clone(),
-        ctx.clock.clone(),
-    )));
-
     let (health_reporter, health) = tonic_health::server::health_reporter();
     health_reporter.set_service_status("", tonic_health::ServingStatus::Serving).await;
     for service in SERVICES {
@@ -173,6 +166,13 @@ pub async fn run(
     );
     // Every vend, refusal and refresh goes to the audit log through this queue.
     let audit = audit::AuditLog::start(store.clone(), config.audit);
+    // Refusals made in front of the service (throttled, a wrong secret for a known key) too.
+    let edge_audit = Arc::new(audit::EdgeAudit::new(audit.clone(), ctx.clock.clone()));
+    let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone(), generations, edge_audit.clone()));
+    let rate_limit = rate_limit::RateLimitLayer::new(
+        Arc::new(rate_limit::RateLimiter::new(config.rate_limit_per_second, ctx.cache.clone(), ctx.clock.clone())),
+        edge_audit,
+    );
     let grpc = tonic::transport::Server::builder()
         // Tracing and metrics outermost: shed, unauthenticated and throttled calls are traced
         // and counted too.

@@ -8,7 +8,8 @@
 //! injected clock's second), in the shared cache: Redis when configured, so the limit holds
 //! across every data-plane replica, or the in-process cache otherwise. A call over the limit is
 //! answered `RESOURCE_EXHAUSTED` / `ThrottlingException` with `RetryInfo` naming the time left
-//! until the next window.
+//! until the next window. The call that spends a window (the first refused in it) is an audit
+//! event ([`EdgeAudit::throttled`]); the rest of the window's refusals are only counted.
 //!
 //! When Redis fails, the limit is kept by an in-process counter instead, and Redis is not asked
 //! again for [`SHARED_RETRY_AFTER`]. Refusing every call would turn a cache outage into a vending
@@ -34,7 +35,7 @@ use identity_domain::{AccountId, Clock};
 use identity_server::status;
 use tower::{Layer, Service};
 
-use crate::auth::CallerPrincipal;
+use crate::{audit::EdgeAudit, auth::CallerPrincipal};
 
 /// The counting window.
 const WINDOW_MILLIS: i64 = 1000;
@@ -55,6 +56,8 @@ pub enum Decision {
     Throttle {
         /// Time left until the next window.
         retry_after: Duration,
+        /// This call spent the window: the first refused in it (counted one over the limit).
+        first: bool,
     },
 }
 
@@ -93,15 +96,18 @@ impl RateLimiter {
         };
         let now = self.clock.now_millis();
         let window = now.div_euclid(WINDOW_MILLIS);
+        let mut first = false;
         if self.spent.get(account).await != Some(window) {
             let key = format!("ratelimit:{account}:{window}");
-            if self.count(&key, now).await <= limit {
+            let count = self.count(&key, now).await;
+            if count <= limit {
                 return Decision::Allow;
             }
+            first = count == limit + 1;
             self.spent.insert(account.clone(), window).await;
         }
         let left = (window + 1) * WINDOW_MILLIS - now;
-        Decision::Throttle { retry_after: Duration::from_millis(u64::try_from(left).unwrap_or(1).max(1)) }
+        Decision::Throttle { retry_after: Duration::from_millis(u64::try_from(left).unwrap_or(1).max(1)), first }
     }
 
     /// Adds one to `key`, in the shared cache while it works, else in process.
@@ -125,12 +131,13 @@ impl RateLimiter {
 #[derive(Clone, Debug)]
 pub struct RateLimitLayer {
     limiter: Arc<RateLimiter>,
+    audit: Arc<EdgeAudit>,
 }
 
 impl RateLimitLayer {
-    /// A layer deciding with `limiter`.
-    pub fn new(limiter: Arc<RateLimiter>) -> Self {
-        Self { limiter }
+    /// A layer deciding with `limiter`, recording the calls that spend a window in `audit`.
+    pub fn new(limiter: Arc<RateLimiter>, audit: Arc<EdgeAudit>) -> Self {
+        Self { limiter, audit }
     }
 }
 
@@ -138,7 +145,7 @@ impl<S> Layer<S> for RateLimitLayer {
     type Service = RateLimited<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        RateLimited { inner, limiter: self.limiter.clone() }
+        RateLimited { inner, limiter: self.limiter.clone(), audit: self.audit.clone() }
     }
 }
 
@@ -147,6 +154,7 @@ impl<S> Layer<S> for RateLimitLayer {
 pub struct RateLimited<S> {
     inner: S,
     limiter: Arc<RateLimiter>,
+    audit: Arc<EdgeAudit>,
 }
 
 impl<S, B, R> Service<Request<B>> for RateLimited<S>
@@ -169,17 +177,21 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         // Without a principal the handler refuses the call itself (authentication comes first).
-        let account = match request.extensions().get::<CallerPrincipal>() {
-            Some(caller) if request.uri().path().starts_with(LIMITED_PREFIX) => caller.account.clone(),
+        let caller = match request.extensions().get::<CallerPrincipal>() {
+            Some(caller) if request.uri().path().starts_with(LIMITED_PREFIX) => caller.clone(),
             _ => return Box::pin(inner.call(request)),
         };
-        let limiter = self.limiter.clone();
+        let (limiter, audit) = (self.limiter.clone(), self.audit.clone());
         Box::pin(async move {
-            match limiter.check(&account).await {
+            let account = &caller.account;
+            match limiter.check(account).await {
                 Decision::Allow => inner.call(request).await,
-                Decision::Throttle { retry_after } => {
+                Decision::Throttle { retry_after, first } => {
                     tracing::debug!(account = %account, path = request.uri().path(), "throttled");
                     identity_server::record_throttled(request.uri().path());
+                    if first {
+                        audit.throttled(account, &caller.access_key_id, request.uri().path());
+                    }
                     let message = format!(
                         "rate exceeded: more than {} requests per second for account {account}",
                         limiter.per_second.unwrap_or_default()

@@ -31,8 +31,8 @@ pub trait Authenticator: Send + Sync + 'static {
     /// The typed principal handlers receive.
     type Principal: Clone + Send + Sync + 'static;
 
-    /// Checks `token` (the text after `Bearer `).
-    fn authenticate(&self, token: String) -> BoxFuture<'static, Result<Self::Principal, AuthError>>;
+    /// Checks `token` (the text after `Bearer `), presented for a call to `path`.
+    fn authenticate(&self, token: String, path: &str) -> BoxFuture<'static, Result<Self::Principal, AuthError>>;
 }
 
 /// The bearer token of a request's `authorization` header.
@@ -135,7 +135,7 @@ where
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
             let outcome = match token {
-                Ok(token) => authenticator.authenticate(token).await,
+                Ok(token) => authenticator.authenticate(token, request.uri().path()).await,
                 Err(e) => Err(e),
             };
             match outcome {

@@ -40,11 +40,33 @@ async fn an_account_gets_its_limit_per_window_then_a_retry_delay_until_the_next(
     let a = account("111111111111");
     assert_eq!(admitted(&limiter, &a, 3).await, 3);
     // 250 ms into the window: the next opens in 750 ms.
-    assert_eq!(limiter.check(&a).await, Decision::Throttle { retry_after: Duration::from_millis(750) });
+    // The call that spends the window is told so (its refusal is audited), no later one.
+    assert_eq!(limiter.check(&a).await, Decision::Throttle { retry_after: Duration::from_millis(750), first: true });
     clock.advance(700);
-    assert_eq!(limiter.check(&a).await, Decision::Throttle { retry_after: Duration::from_millis(50) });
+    assert_eq!(limiter.check(&a).await, Decision::Throttle { retry_after: Duration::from_millis(50), first: false });
     clock.advance(50);
     assert_eq!(admitted(&limiter, &a, 5).await, 3, "a new window, a new budget");
+}
+
+/// Replicas sharing the counter: of all the calls refused in a window, only the one that took
+/// the count one over the limit spends it, whichever replica served it.
+#[tokio::test]
+async fn one_call_per_window_spends_it_across_replicas() {
+    let shared: Arc<dyn Cache> = Arc::new(MemoryCache::new(100));
+    let (one, clock) = limiter(2, shared.clone());
+    let two = RateLimiter::new(2, shared, clock.clone());
+    let a = account("111111111111");
+    let mut firsts = 0;
+    for window in 0..3 {
+        for call in 0..10 {
+            let replica = if call % 2 == 0 { &one } else { &two };
+            if let Decision::Throttle { first: true, .. } = replica.check(&a).await {
+                firsts += 1;
+            }
+        }
+        assert_eq!(firsts, window + 1, "window {window}");
+        clock.advance(1000);
+    }
 }
 
 /// A memory cache counting its `increment` calls.

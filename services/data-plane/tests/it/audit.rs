@@ -212,16 +212,19 @@ async fn vends_and_refusals_are_audited(postgres: bool) {
         .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "agent-b".to_owned() })
         .await
         .unwrap();
-    // Unauthenticated callers reach no account: nothing is recorded for them.
-    let err = plane
-        .client(Some("AKIAAUDITAUDITAUDITA:wrong"))
-        .await
-        .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "agent-x".to_owned() })
-        .await
-        .unwrap_err();
-    assert_eq!(err.code(), Code::Unauthenticated);
+    // A wrong secret for A's key is a refusal in A's log (the request is not decoded: no
+    // workload); a key nobody has reaches no account, and nothing is recorded for it.
+    for credential in ["AKIAAUDITAUDITAUDITA:wrong", "AKIANOBODYNOBODYNOBO:wrong"] {
+        let err = plane
+            .client(Some(credential))
+            .await
+            .get_workload_access_token(pb::GetWorkloadAccessTokenRequest { workload_name: "agent-x".to_owned() })
+            .await
+            .unwrap_err();
+        assert_eq!(err.code(), Code::Unauthenticated);
+    }
 
-    let logged = events_once(&store, &a, mutations + 7).await;
+    let logged = events_once(&store, &a, mutations + 8).await;
     // A mutation after the vends' events were written comes after them.
     workload(&store, &a, "agent-z").await;
     let logged_b = events_once(&store, &b, 3).await;
@@ -250,6 +253,7 @@ async fn vends_and_refusals_are_audited(postgres: bool) {
                 Failure,
                 "ProviderNotFound"
             ),
+            expect("GetWorkloadAccessToken", "", "", "", "", &[], Denied, "UnauthorizedException"),
             (
                 "CreateWorkloadIdentity".to_owned(),
                 "system".to_owned(),
@@ -612,4 +616,80 @@ fn audit_settings_are_validated() {
     assert!(resolve(&["--audit-queue-full", "ignore"]).unwrap_err().contains("AUDIT_QUEUE_FULL"));
     assert!(resolve(&["--audit-queue-capacity", "0"]).unwrap_err().contains("AUDIT_QUEUE_CAPACITY"));
     assert!(resolve(&["--audit-flush-interval-ms", "5000"]).unwrap_err().contains("AUDIT_FLUSH_INTERVAL_MS"));
+}
+
+/// Seconds since the epoch, as the data plane's rate-limit windows count them.
+fn unix_second() -> u64 {
+    #[allow(clippy::disallowed_methods)] // the windows are the wall clock's seconds
+    let now = std::time::SystemTime::now();
+    now.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+/// Calls refused in front of the service are in the account's log too, sampled so that a flood
+/// of them is not a flood of events: a wrong secret for one of its keys (at most one event per
+/// key and second) and a throttled call (the one that spent its window). An unknown key reaches
+/// no account and is in no log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refusals_in_front_of_the_service_are_audited_sampled() {
+    let db = Db::Sqlite(SqliteDb::create());
+    let store = open_store(&db).await;
+    let (a, b) = (account_a(), account_b());
+    workload(&store, &a, "agent-x").await;
+    let key = access_key(&store, &a, "AKIAEDGEEDGEEDGEEDGE", &[]).await;
+    let (key_id, _) = key.split_once(':').unwrap();
+    let before = (events(&store, &a).await.len(), events(&store, &b).await.len());
+    let plane = DataPlane::start(config(&db, &["--rate-limit-per-second", "2"])).await;
+    let request = || pb::GetWorkloadAccessTokenRequest { workload_name: "agent-x".to_owned() };
+
+    // Ten wrong secrets for the key, and one call with a key nobody has.
+    let start = unix_second();
+    for n in 0..10 {
+        let mut client = plane.client(Some(&format!("{key_id}:wrong-secret-{n}"))).await;
+        assert_eq!(client.get_workload_access_token(request()).await.unwrap_err().code(), Code::Unauthenticated);
+    }
+    let bad_secret_seconds = unix_second() - start + 1;
+    let mut stranger = plane.client(Some("AKIANOBODYNOBODYNOBO:secret")).await;
+    assert_eq!(stranger.get_workload_access_token(request()).await.unwrap_err().code(), Code::Unauthenticated);
+
+    // Twenty calls at two a second.
+    let mut client = plane.client(Some(&key)).await;
+    let (mut served, mut throttled) = (0, 0);
+    let start = unix_second();
+    for _ in 0..20 {
+        match client.get_workload_access_token(request()).await {
+            Ok(_) => served += 1,
+            Err(e) => {
+                assert_eq!(error_of(&e).1, "ThrottlingException");
+                throttled += 1;
+            }
+        }
+    }
+    let throttle_seconds = unix_second() - start + 1;
+    plane.stop().await;
+
+    let logged = events(&store, &a).await;
+    let logged = &logged[before.0..];
+    let (mut bad_secrets, mut spent, mut successes) = (0, 0, 0);
+    for e in logged {
+        assert_eq!((e.entry.event_name.as_str(), e.entry.access_key_id.as_str()), ("GetWorkloadAccessToken", key_id));
+        assert_eq!(e.principal, format!("access-key:{key_id}"));
+        match (e.entry.outcome, e.entry.error_reason.as_str()) {
+            (AuditOutcome::Denied, "UnauthorizedException") => bad_secrets += 1,
+            (AuditOutcome::Denied, "ThrottlingException") => spent += 1,
+            (AuditOutcome::Success, "") => successes += 1,
+            other => panic!("unexpected event {other:?}: {e:#?}"),
+        }
+    }
+    assert!(
+        (1..=bad_secret_seconds).contains(&bad_secrets),
+        "{bad_secrets} wrong-secret events in {bad_secret_seconds} s"
+    );
+    assert!(throttled > 0 && (1..=throttle_seconds).contains(&spent), "{spent} events for {throttled} throttled calls");
+    assert_eq!(successes, served);
+    assert_eq!(events(&store, &b).await.len(), before.1, "another account's log is untouched");
+    // The wrong secrets are nowhere in the log.
+    for row in raw_rows(&db).await {
+        assert!(!row.contains("wrong-secret"), "{row}");
+    }
+    assert_eq!(store.verify_audit_chain(&a).await.unwrap().first_broken, None);
 }

@@ -24,6 +24,7 @@ const API_KEY: &str = "observability-api-key-8d2e6b0c";
 const CLIENT_SECRET: &str = "observability-client-secret-51aa93";
 const M2M_TOKEN: &str = "observability-m2m-access-token-7c4d";
 const USER: &str = "observability-user@example.com";
+const WRONG_SECRET: &str = "observability-wrong-secret-e05b2d";
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
 
@@ -158,10 +159,9 @@ async fn spans_metrics_and_no_secret_anywhere() {
     }
     let missing = client.get_api_key_credential(authed(api_key("Missing"), &key, tp)).await.unwrap_err();
     assert_eq!(missing.code(), tonic::Code::NotFound);
-    let bad_key = client
-        .get_api_key_credential(authed(api_key("Service"), "AKIAAAAAAAAAAAAAAAAA:not-the-secret", tp))
-        .await
-        .unwrap_err();
+    // The account's key with a wrong secret: refused, and audited without the secret.
+    let wrong_secret = format!("{}:{WRONG_SECRET}", key.split_once(':').unwrap().0);
+    let bad_key = client.get_api_key_credential(authed(api_key("Service"), &wrong_secret, tp)).await.unwrap_err();
     assert_eq!(bad_key.code(), tonic::Code::Unauthenticated);
     let m2m = pb::GetResourceOauth2AccessTokenRequest {
         workload_identity_token: wat.clone(),
@@ -345,6 +345,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
         ("client secret", CLIENT_SECRET.to_owned()),
         ("access token", M2M_TOKEN.to_owned()),
         ("access-key secret", access_key_secret.clone()),
+        ("wrong access-key secret", WRONG_SECRET.to_owned()),
         ("workload access token", wat.clone()),
         ("user's workload access token", user_wat.clone()),
         ("user id", USER.to_owned()),
@@ -365,16 +366,17 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert!(logs[1].1.contains("TRACE") && logs[1].1.contains("GetApiKeyCredential"), "trace-level logs captured");
     let spans_text = format!("{:?}", receiver.0.lock().unwrap());
     let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
-    // The vends' audit events lead to their trace (they are written within the flush interval).
+    // The vends' audit events lead to their trace (they are written within the flush interval):
+    // two vends, the missing provider and the wrong secret.
     let traced = "SELECT count(*) FROM audit_events WHERE event_name = 'GetApiKeyCredential' AND trace_id = $1";
     let all_traced = async {
-        while sqlx::query_scalar::<_, i64>(traced).bind(TRACE_ID).fetch_one(&pool).await.unwrap() != 3 {
+        while sqlx::query_scalar::<_, i64>(traced).bind(TRACE_ID).fetch_one(&pool).await.unwrap() != 4 {
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     };
     tokio::time::timeout(std::time::Duration::from_secs(10), all_traced)
         .await
-        .expect("the 3 API-key vend events carry the caller's trace id");
+        .expect("the 4 API-key vend events carry the caller's trace id");
     let audit_rows: Vec<String> =
         sqlx::query_scalar("SELECT row_to_json(a)::text FROM audit_events a").fetch_all(&pool).await.unwrap();
     pool.close().await;

@@ -20,11 +20,10 @@ use std::{
 };
 
 use identity_cache::{Cache as _, RedisCache};
-use identity_domain::{AccountId, CredentialProvider, ProviderConfig, TenantRule};
+use identity_domain::{AccountId, CredentialProvider, ProviderConfig, StoredGrant, TenantRule};
 use identity_oauth::{ClientCredentials, TokenClient, TokenTypeHint};
 use identity_outbound::OutboundClient;
 use identity_store::{DeletedGrant, GrantKey, Store, UserGrantFilter};
-use zeroize::Zeroize as _;
 
 use crate::error::ServiceError;
 
@@ -36,20 +35,6 @@ const SECOND_DELETE_AFTER: Duration = Duration::from_secs(3);
 /// one unreachable provider alone takes the outbound timeout, 10 s). What has not finished by
 /// then is reported as not revoked.
 const REVOCATION_BUDGET: Duration = Duration::from_secs(5);
-
-/// What the data plane stores of a grant (its `federation::Grant`): only the tokens matter here.
-#[derive(serde::Deserialize)]
-struct StoredGrant {
-    access_token: String,
-    refresh_token: Option<String>,
-}
-
-impl Drop for StoredGrant {
-    fn drop(&mut self) {
-        self.access_token.zeroize();
-        self.refresh_token.zeroize();
-    }
-}
 
 /// Deletes and revokes users' grants.
 #[derive(Clone, Debug)]
@@ -187,9 +172,10 @@ impl Disconnect {
                 tracing::warn!("a deleted grant is not in the expected form; not revoked");
                 return;
             };
+            // The grant as the data plane stored it; only its tokens matter here.
             let (token, hint) = match &tokens.refresh_token {
-                Some(refresh) => (refresh.as_str(), TokenTypeHint::RefreshToken),
-                None => (tokens.access_token.as_str(), TokenTypeHint::AccessToken),
+                Some(refresh) => (refresh.expose(), TokenTypeHint::RefreshToken),
+                None => (tokens.access_token.expose(), TokenTypeHint::AccessToken),
             };
             match self.tokens.revoke(&endpoint, config.vendor, client, token, hint).await {
                 Ok(()) => {

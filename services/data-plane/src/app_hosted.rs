@@ -11,13 +11,13 @@
 use std::{collections::BTreeMap, time::Duration};
 
 use identity_crypto::{pkce_s256, random_token, sha256_hex};
-use identity_domain::{AccountId, ProviderConfig, SecretString, Violations};
+use identity_domain::{AccountId, ProviderConfig, SecretString, StoredGrant, Violations};
 use identity_oauth::{AuthorizationRequest, ClientCredentials, authorization_url};
 use identity_store::{OauthSession, SessionStatus, StoreError};
 
 use crate::{
     error::DataError,
-    federation::{Grant, SESSION_URN, scope_set},
+    federation::{SESSION_URN, scope_set},
     m2m::Vended,
     vend::DataContext,
     wat::WatClaims,
@@ -260,11 +260,11 @@ impl DataContext {
             }
         };
         let now = self.clock.now_millis();
-        let stored = Grant {
-            access_token: grant.access_token.expose().to_owned(),
+        let stored = StoredGrant {
+            access_token: grant.access_token,
             token_type: grant.token_type,
             expires_at: grant.expires_in.map(|s| now + s as i64 * 1000),
-            refresh_token: grant.refresh_token.map(|t| t.expose().to_owned()),
+            refresh_token: grant.refresh_token,
             scopes: grant.scopes.unwrap_or_else(|| session.scopes.clone()),
         };
         let plain =
@@ -272,6 +272,6 @@ impl DataContext {
         self.store.finish_oauth_callback(&session, Ok(&plain)).await?;
         let (_, scopes_key) = scope_set(&session.scopes);
         self.store.complete_oauth_session(&session, &scopes_key).await?;
-        Ok(stored.vended())
+        Ok(stored.into())
     }
 }

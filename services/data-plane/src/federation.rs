@@ -8,10 +8,9 @@
 use std::time::Duration;
 
 use identity_crypto::{pkce_s256, random_token, sha256_hex};
-use identity_domain::{AccountId, Oauth2Config, ProviderConfig, ProviderStatus, SecretString};
+use identity_domain::{AccountId, Oauth2Config, ProviderConfig, ProviderStatus, SecretString, StoredGrant};
 use identity_oauth::{AuthorizationRequest, ClientCredentials, authorization_url};
 use identity_store::{GrantKey, OauthSession, SessionStatus, StoreError};
-use serde::{Deserialize, Serialize};
 
 use crate::{error::DataError, m2m::Vended, vend::DataContext, wat::WatClaims};
 
@@ -20,25 +19,12 @@ pub const SESSION_URN: &str = "urn:ietf:params:oauth:request_uri:";
 /// How long a user has to finish authorizing.
 const SESSION_TTL: Duration = Duration::from_secs(600);
 
-/// What a user's grant holds (sealed at rest).
-#[derive(Serialize, Deserialize)]
-pub(crate) struct Grant {
-    pub(crate) access_token: String,
-    pub(crate) token_type: String,
-    pub(crate) expires_at: Option<i64>,
-    pub(crate) refresh_token: Option<String>,
-    pub(crate) scopes: Vec<String>,
-}
-
-impl Grant {
-    /// The access token, as vended.
-    pub(crate) fn vended(self) -> Vended {
-        Vended {
-            access_token: SecretString::new(self.access_token),
-            token_type: self.token_type,
-            expires_at: self.expires_at,
-            scopes: self.scopes,
-        }
+/// A user's grant's access token, as vended (moved, not copied; the refresh token is dropped,
+/// and zeroed).
+impl From<StoredGrant> for Vended {
+    fn from(grant: StoredGrant) -> Self {
+        let StoredGrant { access_token, token_type, expires_at, refresh_token: _, scopes } = grant;
+        Self { access_token, token_type, expires_at, scopes }
     }
 }
 
@@ -172,7 +158,7 @@ impl DataContext {
                 scopes_key: &scopes_key,
             };
             if let Some(grant) = self.usable_grant(&key, &provider, false).await? {
-                return Ok(Federation::Token(grant.vended()));
+                return Ok(Federation::Token(grant.into()));
             }
         }
 
@@ -307,11 +293,11 @@ impl DataContext {
             .await
             .map_err(|e| e.code().to_owned())?;
         let now = self.clock.now_millis();
-        let stored = Grant {
-            access_token: grant.access_token.expose().to_owned(),
+        let stored = StoredGrant {
+            access_token: grant.access_token,
             token_type: grant.token_type,
             expires_at: grant.expires_in.map(|s| now + s as i64 * 1000),
-            refresh_token: grant.refresh_token.map(|t| t.expose().to_owned()),
+            refresh_token: grant.refresh_token,
             scopes: grant.scopes.unwrap_or_else(|| session.scopes.clone()),
         };
         serde_json::to_vec(&stored).map(zeroize::Zeroizing::new).map_err(|_| "server_error".to_owned())

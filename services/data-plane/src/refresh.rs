@@ -8,11 +8,11 @@
 use std::{sync::Arc, time::Duration};
 
 use identity_crypto::{SealContext, random_token, sha256_hex};
-use identity_domain::{CredentialProvider, ProviderConfig};
+use identity_domain::{CredentialProvider, ProviderConfig, SecretString, StoredGrant};
 use identity_oauth::{ClientCredentials, OAuthError};
 use identity_store::GrantKey;
 
-use crate::{error::DataError, federation::Grant, vend::DataContext};
+use crate::{error::DataError, vend::DataContext};
 
 /// Longest a grant stays cached (a deleted grant leaves every cache by then at the latest).
 const GRANT_CACHE_TTL: Duration = Duration::from_secs(300);
@@ -22,14 +22,14 @@ const GRANT_CACHE_TTL: Duration = Duration::from_secs(300);
 struct CachedGrant {
     version: i64,
     generation: i64,
-    grant: Grant,
+    grant: StoredGrant,
 }
 
 #[derive(serde::Serialize)]
 struct CachedGrantRef<'a> {
     version: i64,
     generation: i64,
-    grant: &'a Grant,
+    grant: &'a StoredGrant,
 }
 
 /// A grant's cache key. The entry carries the account's grant generation as this replica saw it
@@ -52,17 +52,17 @@ const LEASE_TTL: Duration = Duration::from_secs(30);
 /// How long a caller waits for another replica's refresh before giving up.
 const WAIT_FOR_OTHERS: Duration = Duration::from_secs(15);
 
-fn decode(plain: &[u8]) -> Result<Grant, DataError> {
+fn decode(plain: &[u8]) -> Result<StoredGrant, DataError> {
     serde_json::from_slice(plain).map_err(|e| DataError::Internal(format!("stored grant: {e}")))
 }
 
 impl DataContext {
-    fn fresh(&self, grant: &Grant) -> bool {
+    fn fresh(&self, grant: &StoredGrant) -> bool {
         grant.expires_at.is_none_or(|at| at - self.clock.now_millis() > self.refresh_margin.as_millis() as i64)
     }
 
     /// The grant from the database: the source of truth, and the only one the refresh path reads.
-    async fn read_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Grant)>, DataError> {
+    async fn read_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, StoredGrant)>, DataError> {
         match self.store.user_grant(key).await? {
             Some((version, plain)) => Ok(Some((version, decode(&plain)?))),
             None => Ok(None),
@@ -71,7 +71,7 @@ impl DataContext {
 
     /// The grant from the cache (sealed with the account's data key), else from the database,
     /// which then refills the cache until the token nears expiry.
-    async fn cached_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, Grant)>, DataError> {
+    async fn cached_grant(&self, key: &GrantKey<'_>) -> Result<Option<(i64, StoredGrant)>, DataError> {
         let generation = self.generations.grants(key.account);
         let cache_key = grant_cache_key(key);
         let context = SealContext { account: key.account.as_str(), table: "cache", record: &cache_key, field: "grant" };
@@ -98,7 +98,7 @@ impl DataContext {
 
     /// Caches a grant while it is fresh (at most [`GRANT_CACHE_TTL`]), under the grant
     /// `generation` taken before it was read or written.
-    async fn cache_grant(&self, key: &GrantKey<'_>, generation: i64, version: i64, grant: &Grant) {
+    async fn cache_grant(&self, key: &GrantKey<'_>, generation: i64, version: i64, grant: &StoredGrant) {
         let fresh_for = match grant.expires_at {
             Some(at) => at - self.clock.now_millis() - self.refresh_margin.as_millis() as i64,
             None => GRANT_CACHE_TTL.as_millis() as i64,
@@ -130,7 +130,7 @@ impl DataContext {
         key: &GrantKey<'_>,
         provider: &CredentialProvider,
         force: bool,
-    ) -> Result<Option<Grant>, DataError> {
+    ) -> Result<Option<StoredGrant>, DataError> {
         let Some((version, grant)) = self.cached_grant(key).await? else { return Ok(None) };
         if !force && self.fresh(&grant) {
             return Ok(Some(grant));
@@ -196,11 +196,11 @@ impl DataContext {
         self: &Arc<Self>,
         key: &GrantKey<'_>,
         version: i64,
-        grant: Grant,
+        grant: StoredGrant,
         provider: &CredentialProvider,
         in_process: tokio::sync::OwnedMutexGuard<()>,
         lease: Option<(String, String)>,
-    ) -> Result<Option<Grant>, DataError> {
+    ) -> Result<Option<StoredGrant>, DataError> {
         let context = Arc::clone(self);
         let (account, workload_id, user_id, provider_id, scopes_key) = (
             key.account.clone(),
@@ -234,9 +234,9 @@ impl DataContext {
         &self,
         key: &GrantKey<'_>,
         version: i64,
-        grant: Grant,
+        grant: StoredGrant,
         provider: &CredentialProvider,
-    ) -> Result<Option<Grant>, DataError> {
+    ) -> Result<Option<StoredGrant>, DataError> {
         let ProviderConfig::Oauth2(config) = &provider.config else {
             return Err(DataError::Internal("provider type".to_owned()));
         };
@@ -244,16 +244,16 @@ impl DataContext {
         let secret = self.store.open_provider_secret(key.account, &provider.id, &sealed).await?;
         let endpoint = config.discovery.metadata.as_ref().map(|m| m.token_endpoint.clone()).unwrap_or_default();
         let client = ClientCredentials { client_id: &config.client_id, client_secret: secret.expose() };
-        let refresh_token = grant.refresh_token.clone().unwrap_or_default();
-        match self.tokens.refresh(&endpoint, config.vendor, client, &refresh_token).await {
+        let refresh_token = grant.refresh_token.as_ref().map_or("", SecretString::expose);
+        match self.tokens.refresh(&endpoint, config.vendor, client, refresh_token).await {
             Ok(new) => {
                 let now = self.clock.now_millis();
-                let updated = Grant {
-                    access_token: new.access_token.expose().to_owned(),
+                let updated = StoredGrant {
+                    access_token: new.access_token,
                     token_type: new.token_type,
                     expires_at: new.expires_in.map(|s| now + s as i64 * 1000),
                     // No refresh token in the response: the old one stays valid.
-                    refresh_token: new.refresh_token.map(|t| t.expose().to_owned()).or(grant.refresh_token),
+                    refresh_token: new.refresh_token.or(grant.refresh_token),
                     scopes: new.scopes.unwrap_or(grant.scopes),
                 };
                 let plain = zeroize::Zeroizing::new(

@@ -612,7 +612,7 @@ impl IdentityDataService for IdentityData {
             .into());
         };
         tracing::info!(account = %caller.account, workload = %claims.sub, provider = %name, "user token refreshed on request");
-        let vended = grant.vended();
+        let vended = crate::m2m::Vended::from(grant);
         let now = self.0.clock.now_millis();
         Ok(Response::new(pb::RefreshTokenResponse {
             access_token: vended.access_token.expose().to_owned(),

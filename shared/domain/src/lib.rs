@@ -1,5 +1,6 @@
 //! Domain types of the identity service: accounts and ARNs, the resources the control plane
-//! manages, their validation rules (AgentCore's constraints), pagination and secrets.
+//! manages, their validation rules (AgentCore's constraints), pagination, secrets and
+//! users' grants as stored.
 //!
 //! This crate depends on nothing of ours and reads no clock: callers pass `now` in, so expiry
 //! and rotation logic is deterministic under test.
@@ -7,6 +8,7 @@
 mod account;
 mod audit;
 mod clock;
+mod grant;
 mod page;
 mod resources;
 mod secret;
@@ -16,6 +18,7 @@ mod vendor;
 pub use account::{AccountId, Arns, DEFAULT_ACCOUNT, DEFAULT_REGION};
 pub use audit::{AuditEntry, AuditFilter, AuditOutcome, AuditRecord};
 pub use clock::{Clock, ManualClock};
+pub use grant::StoredGrant;
 pub use page::{Page, PageRequest, PageTokenError};
 pub use resources::{
     AccessKey, ActorToken, ApiKeyConfig, AuthorizationServerMetadata, CredentialProvider, CustomAuthorizerConfig,

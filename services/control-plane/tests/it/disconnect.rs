@@ -12,7 +12,7 @@ use std::{
 
 use axum::{Json, Router, routing::get, routing::post};
 use identity_crypto::MasterKeyRing;
-use identity_domain::{AccountId, Quotas, SecretString};
+use identity_domain::{AccountId, Quotas, SecretString, StoredGrant};
 use identity_proto::v1::{self as pb, delete_user_tokens_request::CredentialProvider as P};
 use identity_store::{OauthSession, SessionStatus, Store, StoreOptions};
 use serde_json::json;
@@ -139,8 +139,15 @@ async fn grant(store: &Store, provider_id: &str, workload: &str, scopes_key: &st
     let state = format!("state-{}", session.session_id);
     assert!(store.redirect_oauth_session(&session.session_id, &state).await.unwrap());
     store.take_oauth_callback(&state, provider_id).await.unwrap().unwrap();
-    let plain = json!({"access_token": "access", "refresh_token": refresh_token, "token_type": "Bearer"}).to_string();
-    store.finish_oauth_callback(&session, Ok(plain.as_bytes())).await.unwrap();
+    let stored = StoredGrant {
+        access_token: SecretString::new("access".to_owned()),
+        token_type: "Bearer".to_owned(),
+        expires_at: None,
+        refresh_token: Some(SecretString::new(refresh_token.to_owned())),
+        scopes: vec![],
+    };
+    let plain = serde_json::to_vec(&stored).unwrap();
+    store.finish_oauth_callback(&session, Ok(&plain)).await.unwrap();
     store.complete_oauth_session(&session, scopes_key).await.unwrap();
 }
 

@@ -7,16 +7,18 @@
 mod capture;
 mod user_flow;
 
+use std::net::SocketAddr;
+
 use identity_proto::v1::{self as pb, get_api_key_credential_request::CredentialProvider};
-use identity_testkit::{PostgresDb, free_addr};
+use identity_testkit::{PostgresDb, free_addr, process::Ports};
 use opentelemetry_proto::tonic::{
     collector::trace::v1::trace_service_server::TraceServiceServer,
     trace::v1::{span::SpanKind, status::StatusCode},
 };
 use tonic::transport::Channel;
 
-use crate::support::wait_serving;
-use capture::{Receiver, authed, hex, sample, scrape, spawn, stop, token_endpoint};
+use crate::support::start_serving;
+use capture::{Receiver, authed, command, hex, sample, scrape, stop, token_endpoint};
 
 const MASTER_KEYS: &str = "k1:q83vEjRWeJq8mRBzLZQ2H9K5dWUuM7JX3NQ7Yx+1AJs=";
 const ADMIN: &str = "observability-admin-token-4f1c9a7e2b";
@@ -42,7 +44,8 @@ async fn spans_metrics_and_no_secret_anywhere() {
     );
     let (idp, idp_traceparents) = token_endpoint().await;
 
-    let (control, control_metrics, data, http) = (free_addr(), free_addr(), free_addr(), free_addr());
+    // The data plane's HTTP address is fixed first: the control plane publishes callback URLs on it.
+    let http = free_addr();
     let common = vec![
         ("DATABASE_URL", db.url.clone()),
         ("IDENTITY_MASTER_KEYS", MASTER_KEYS.to_owned()),
@@ -50,14 +53,22 @@ async fn spans_metrics_and_no_secret_anywhere() {
         ("PUBLIC_BASE_URL", format!("http://{http}")),
     ];
     let mut control_env = common.clone();
-    control_env.extend([
-        ("CONTROL_PLANE_LISTEN", control.to_string()),
-        ("CONTROL_PLANE_METRICS_LISTEN", control_metrics.to_string()),
-        ("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned()),
-    ]);
+    control_env.push(("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned()));
     let control_log = scratch.path().join("control-plane.log");
-    let control_plane = spawn("identity-control-plane", &control_env, &control_log);
-    wait_serving(control).await;
+    let started = start_serving(
+        "the control plane",
+        Ports::Fresh,
+        Some(&control_log),
+        |[control, control_metrics]: &[SocketAddr; 2]| {
+            let mut command = command("identity-control-plane", &control_env);
+            command
+                .env("CONTROL_PLANE_LISTEN", control.to_string())
+                .env("CONTROL_PLANE_METRICS_LISTEN", control_metrics.to_string());
+            command
+        },
+    )
+    .await;
+    let ([control, control_metrics], control_plane) = (started.addrs, started.child);
 
     // The control plane: a workload, an API-key provider, an OAuth2 provider, an access key.
     let channel = Channel::from_shared(format!("http://{control}")).unwrap().connect().await.unwrap();
@@ -115,14 +126,20 @@ async fn spans_metrics_and_no_secret_anywhere() {
     let user_idp = user_flow::provision(channel).await;
 
     let mut data_env = common.clone();
-    data_env.extend([
-        ("DATA_PLANE_LISTEN", data.to_string()),
-        ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
-        ("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
-    ]);
+    data_env.push(("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()));
     let data_log = scratch.path().join("data-plane.log");
-    let data_plane = spawn("identity-data-plane", &data_env, &data_log);
-    wait_serving(data).await;
+    let started = start_serving(
+        "the data plane",
+        Ports::Fixed([free_addr(), http]),
+        Some(&data_log),
+        |[data, http]: &[SocketAddr; 2]| {
+            let mut command = command("identity-data-plane", &data_env);
+            command.env("DATA_PLANE_LISTEN", data.to_string()).env("DATA_PLANE_HTTP_LISTEN", http.to_string());
+            command
+        },
+    )
+    .await;
+    let ([data, _], data_plane) = (started.addrs, started.child);
 
     // Known traffic on the data plane, under the caller's trace.
     let traceparent = format!("00-{TRACE_ID}-{PARENT_SPAN_ID}-01");

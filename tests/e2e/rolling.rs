@@ -1,7 +1,7 @@
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -10,10 +10,10 @@ use std::{
 };
 
 use identity_proto::v1::{self as pb, get_api_key_credential_request::CredentialProvider};
-use identity_testkit::{PostgresDb, free_addr, redis_url, unique_suffix};
+use identity_testkit::{PostgresDb, process::Ports, redis_url, unique_suffix};
 use tonic::{metadata::MetadataValue, transport::Channel};
 
-use crate::support::{bin_dir, wait_serving};
+use crate::support::{bin_dir, start_serving};
 
 const MASTER_KEYS: &str = "k1:q83vEjRWeJq8mRBzLZQ2H9K5dWUuM7JX3NQ7Yx+1AJs=";
 const ADMIN: &str = "rolling-test-admin-token-0123456789";
@@ -25,27 +25,41 @@ fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
     request
 }
 
-fn spawn(binary: &str, env: &[(&str, String)]) -> Child {
+fn command(binary: &str, env: &[(&str, String)]) -> Command {
     let mut command = Command::new(bin_dir().join(binary));
-    command.env_clear().env("RUST_LOG", "warn").stdout(Stdio::null()).stdin(Stdio::null());
+    command.env_clear().env("RUST_LOG", "warn");
     for (key, value) in env {
         command.env(key, value);
     }
-    command.spawn().unwrap()
+    command
 }
 
-/// One data-plane instance: its addresses and process.
+/// One data-plane instance: its addresses (gRPC, HTTP) once started, and process.
 struct Instance {
-    grpc: SocketAddr,
-    http: SocketAddr,
+    addrs: Option<[SocketAddr; 2]>,
     env: Vec<(&'static str, String)>,
     child: Option<Child>,
 }
 
 impl Instance {
+    /// Starts on fresh ports the first time, and at the same addresses after that.
     async fn start(&mut self) {
-        self.child = Some(spawn("identity-data-plane", &self.env));
-        wait_serving(self.grpc).await;
+        let ports = self.addrs.map_or(Ports::Fresh, Ports::Fixed);
+        let started = start_serving("a data plane", ports, None, |[grpc, http]: &[SocketAddr; 2]| {
+            let mut command = command("identity-data-plane", &self.env);
+            command.env("DATA_PLANE_LISTEN", grpc.to_string()).env("DATA_PLANE_HTTP_LISTEN", http.to_string());
+            command
+        })
+        .await;
+        (self.addrs, self.child) = (Some(started.addrs), Some(started.child));
+    }
+
+    fn grpc(&self) -> SocketAddr {
+        self.addrs.unwrap()[0]
+    }
+
+    fn http(&self) -> SocketAddr {
+        self.addrs.unwrap()[1]
     }
 
     /// SIGTERM, then wait for exit 0.
@@ -79,13 +93,16 @@ impl Drop for Instance {
 async fn rolling_restart_of_two_data_planes_loses_no_request() {
     let Some(db) = PostgresDb::create().await else { return };
     let Some(redis) = redis_url().await else { return };
-    let control = free_addr();
     let common = vec![("DATABASE_URL", db.url.clone()), ("IDENTITY_MASTER_KEYS", MASTER_KEYS.to_owned())];
     let mut control_env = common.clone();
-    control_env
-        .extend([("CONTROL_PLANE_LISTEN", control.to_string()), ("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned())]);
-    let _control_plane = Guard(spawn("identity-control-plane", &control_env));
-    wait_serving(control).await;
+    control_env.push(("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned()));
+    let started = start_serving("the control plane", Ports::Fresh, None, |[control]: &[SocketAddr; 1]| {
+        let mut command = command("identity-control-plane", &control_env);
+        command.env("CONTROL_PLANE_LISTEN", control.to_string());
+        command
+    })
+    .await;
+    let ([control], _control_plane) = (started.addrs, Guard(started.child));
 
     let channel = Channel::from_shared(format!("http://{control}")).unwrap().connect().await.unwrap();
     pb::workload_identity_service_client::WorkloadIdentityServiceClient::new(channel.clone())
@@ -116,11 +133,8 @@ async fn rolling_restart_of_two_data_planes_loses_no_request() {
     let prefix = format!("rolling:{}:", unique_suffix());
     let mut instances: Vec<Instance> = (0..2)
         .map(|_| {
-            let (grpc, http) = (free_addr(), free_addr());
             let mut env = common.clone();
             env.extend([
-                ("DATA_PLANE_LISTEN", grpc.to_string()),
-                ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
                 ("REDIS_URL", redis.clone()),
                 ("REDIS_KEY_PREFIX", prefix.clone()),
                 // The load below is one account's, faster than the default rate limit.
@@ -128,7 +142,7 @@ async fn rolling_restart_of_two_data_planes_loses_no_request() {
                 // Long enough for the balancer below (which polls every 50 ms) to move away.
                 ("SHUTDOWN_DELAY", "3".to_owned()),
             ]);
-            Instance { grpc, http, env, child: None }
+            Instance { addrs: None, env, child: None }
         })
         .collect();
     for instance in &mut instances {
@@ -136,8 +150,8 @@ async fn rolling_restart_of_two_data_planes_loses_no_request() {
     }
 
     // The balancer: the set of instances whose /readyz answers 200, refreshed every 50 ms.
-    let ready: Arc<Mutex<Vec<SocketAddr>>> = Arc::new(Mutex::new(instances.iter().map(|i| i.grpc).collect()));
-    let probes: HashMap<SocketAddr, SocketAddr> = instances.iter().map(|i| (i.grpc, i.http)).collect();
+    let ready: Arc<Mutex<Vec<SocketAddr>>> = Arc::new(Mutex::new(instances.iter().map(Instance::grpc).collect()));
+    let probes: HashMap<SocketAddr, SocketAddr> = instances.iter().map(|i| (i.grpc(), i.http())).collect();
     let running = Arc::new(AtomicBool::new(true));
     let balancer = {
         let (ready, running) = (ready.clone(), running.clone());

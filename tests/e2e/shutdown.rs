@@ -1,6 +1,6 @@
 use std::{
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -10,12 +10,12 @@ use std::{
 
 use axum::{Json, Router, extract::State, routing::post};
 use identity_proto::v1::{self as pb, get_resource_oauth2_access_token_request::CredentialProvider};
-use identity_testkit::free_addr;
+use identity_testkit::process::Ports;
 use serde_json::json;
 use tokio::sync::watch;
 use tonic::{metadata::MetadataValue, transport::Channel};
 
-use crate::support::{bin_dir, wait_serving};
+use crate::support::{bin_dir, start_serving};
 
 const MASTER_KEYS: &str = "k1:q83vEjRWeJq8mRBzLZQ2H9K5dWUuM7JX3NQ7Yx+1AJs=";
 const ADMIN: &str = "shutdown-test-admin-token-0123456789";
@@ -61,13 +61,13 @@ impl Drop for Proc {
     }
 }
 
-fn spawn(binary: &str, dir: &std::path::Path, env: &[(&str, String)]) -> Proc {
+fn command(binary: &str, dir: &std::path::Path, env: &[(&str, String)]) -> Command {
     let mut command = Command::new(bin_dir().join(binary));
-    command.current_dir(dir).env_clear().env("RUST_LOG", "warn").stdout(Stdio::null()).stdin(Stdio::null());
+    command.current_dir(dir).env_clear().env("RUST_LOG", "warn");
     for (key, value) in env {
         command.env(key, value);
     }
-    Proc(command.spawn().unwrap())
+    command
 }
 
 fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
@@ -82,14 +82,17 @@ fn authed<T>(message: T, token: &str) -> tonic::Request<T> {
 async fn sigterm_drains_in_flight_requests_and_exits_zero() {
     let (idp, arrived, release) = gated_endpoint().await;
     let dir = tempfile::tempdir().unwrap();
-    let (control, data, http) = (free_addr(), free_addr(), free_addr());
     let db = format!("sqlite://{}/identity.db", dir.path().display());
     let common = [("DATABASE_URL", db), ("IDENTITY_MASTER_KEYS", MASTER_KEYS.to_owned())];
     let mut control_env = common.to_vec();
-    control_env
-        .extend([("CONTROL_PLANE_LISTEN", control.to_string()), ("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned())]);
-    let _control = spawn("identity-control-plane", dir.path(), &control_env);
-    wait_serving(control).await;
+    control_env.push(("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned()));
+    let started = start_serving("the control plane", Ports::Fresh, None, |[control]: &[SocketAddr; 1]| {
+        let mut command = command("identity-control-plane", dir.path(), &control_env);
+        command.env("CONTROL_PLANE_LISTEN", control.to_string());
+        command
+    })
+    .await;
+    let ([control], _control) = (started.addrs, Proc(started.child));
 
     // A workload, a provider whose token endpoint is the gate, an access key.
     let channel = Channel::from_shared(format!("http://{control}")).unwrap().connect().await.unwrap();
@@ -131,14 +134,14 @@ async fn sigterm_drains_in_flight_requests_and_exits_zero() {
     let key = format!("{}:{}", created.access_key.unwrap().access_key_id, created.secret_access_key);
 
     let mut data_env = common.to_vec();
-    data_env.extend([
-        ("DATA_PLANE_LISTEN", data.to_string()),
-        ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
-        ("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
-        ("SHUTDOWN_DELAY", "3".to_owned()),
-    ]);
-    let mut data_plane = spawn("identity-data-plane", dir.path(), &data_env);
-    wait_serving(data).await;
+    data_env.extend([("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()), ("SHUTDOWN_DELAY", "3".to_owned())]);
+    let started = start_serving("the data plane", Ports::Fresh, None, |[data, http]: &[SocketAddr; 2]| {
+        let mut command = command("identity-data-plane", dir.path(), &data_env);
+        command.env("DATA_PLANE_LISTEN", data.to_string()).env("DATA_PLANE_HTTP_LISTEN", http.to_string());
+        command
+    })
+    .await;
+    let ([data, http], mut data_plane) = (started.addrs, Proc(started.child));
     let channel = Channel::from_shared(format!("http://{data}")).unwrap().connect().await.unwrap();
     let mut client = pb::identity_data_service_client::IdentityDataServiceClient::new(channel);
     let wat = client

@@ -1,11 +1,13 @@
 use std::{
     net::SocketAddr,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
-    time::Duration,
+    process::{Child, Command},
 };
 
-use identity_testkit::{free_addr, skip_or_fail};
+use identity_testkit::{
+    process::{self, Ports, Started},
+    skip_or_fail,
+};
 
 /// Directory holding the built binaries (`target/debug`), found from this test's own path.
 pub fn bin_dir() -> PathBuf {
@@ -43,21 +45,28 @@ pub fn venv() -> Option<PathBuf> {
     }
 }
 
-/// Polls gRPC health at `addr` until SERVING (bounded).
-pub async fn wait_serving(addr: SocketAddr) {
-    for _ in 0..600 {
-        if let Ok(channel) =
-            tonic::transport::Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await
-        {
-            let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-            let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
-            if health.check(request).await.is_ok_and(|r| r.into_inner().status == 1) {
-                return;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("{addr} did not become healthy");
+/// One gRPC health check at `addr`: SERVING now?
+pub async fn serving(addr: SocketAddr) -> bool {
+    let Ok(channel) = tonic::transport::Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await
+    else {
+        return false;
+    };
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
+    health.check(request).await.is_ok_and(|r| r.into_inner().status == 1)
+}
+
+/// Starts a server process on `ports` and waits until its gRPC health (at the first address) is
+/// SERVING; a child that exits fails the test with its output, or starts again when its port was
+/// taken ([`identity_testkit::process::start`]). `command` gets the addresses and leaves stdio
+/// alone; stderr goes to `stderr_to` when given, else to the test's.
+pub async fn start_serving<const N: usize>(
+    what: &str,
+    ports: Ports<N>,
+    stderr_to: Option<&Path>,
+    command: impl FnMut(&[SocketAddr; N]) -> Command,
+) -> Started<N> {
+    process::start(what, ports, stderr_to, command, async |addrs: &[SocketAddr; N]| serving(addrs[0]).await).await
 }
 
 /// Both planes started by `deploy/run-local.sh` (what `make run` runs) in a scratch directory.
@@ -75,42 +84,24 @@ impl LocalStack {
         let dir = tempfile::tempdir().expect("scratch directory");
         // The README's commands use ./target/debug and ./data relative to the checkout.
         std::os::unix::fs::symlink(bin.parent().expect("target"), dir.path().join("target")).expect("symlink target");
-        let (control, data, http) = (free_addr(), free_addr(), free_addr());
-        let child = Command::new(repo_root().join("deploy/run-local.sh"))
-            .current_dir(dir.path())
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("HOME", dir.path())
-            .env("BIN_DIR", &bin)
-            .env("CONTROL_PLANE_LISTEN", control.to_string())
-            .env("DATA_PLANE_LISTEN", data.to_string())
-            .env("DATA_PLANE_HTTP_LISTEN", http.to_string())
-            .env("RUST_LOG", "error")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("start deploy/run-local.sh");
-        let stack = Self { dir, control, data, http, child };
-        stack.wait_serving(control).await;
-        stack.wait_serving(data).await;
-        stack
-    }
-
-    /// Polls gRPC health until SERVING (bounded).
-    async fn wait_serving(&self, addr: SocketAddr) {
-        for _ in 0..600 {
-            if let Ok(channel) =
-                tonic::transport::Channel::from_shared(format!("http://{addr}")).expect("uri").connect().await
-            {
-                let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
-                let request = tonic_health::pb::HealthCheckRequest { service: String::new() };
-                if health.check(request).await.is_ok_and(|r| r.into_inner().status == 1) {
-                    return;
-                }
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!("{addr} did not become healthy");
+        let command = |[control, data, http]: &[SocketAddr; 3]| {
+            let mut command = Command::new(repo_root().join("deploy/run-local.sh"));
+            command
+                .current_dir(dir.path())
+                .env_clear()
+                .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+                .env("HOME", dir.path())
+                .env("BIN_DIR", &bin)
+                .env("CONTROL_PLANE_LISTEN", control.to_string())
+                .env("DATA_PLANE_LISTEN", data.to_string())
+                .env("DATA_PLANE_HTTP_LISTEN", http.to_string())
+                .env("RUST_LOG", "error");
+            command
+        };
+        let both_serving = async |[control, data, _]: &[SocketAddr; 3]| serving(*control).await && serving(*data).await;
+        let started = process::start("deploy/run-local.sh", Ports::Fresh, None, command, both_serving).await;
+        let [control, data, http] = started.addrs;
+        Self { dir, control, data, http, child: started.child }
     }
 
     pub fn admin_token(&self) -> String {

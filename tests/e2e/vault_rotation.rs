@@ -7,7 +7,7 @@
 
 use std::{
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -17,10 +17,10 @@ use std::{
 
 use axum::{Json, Router, routing::post};
 use identity_proto::v1::{self as pb, get_api_key_credential_request, get_resource_oauth2_access_token_request};
-use identity_testkit::{PostgresDb, free_addr, redis_url, unique_suffix};
+use identity_testkit::{PostgresDb, process::Ports, redis_url, unique_suffix};
 use tonic::{metadata::MetadataValue, transport::Channel};
 
-use crate::support::{bin_dir, wait_serving};
+use crate::support::{bin_dir, start_serving};
 
 const K1: &str = "k1:q83vEjRWeJq8mRBzLZQ2H9K5dWUuM7JX3NQ7Yx+1AJs=";
 const K2: &str = "k2:f3CTMdHLnnhErTHEzETFWkgawwNeeFrqhYPPYu5w5GE=";
@@ -49,13 +49,13 @@ impl Drop for Process {
     }
 }
 
-fn spawn(binary: &str, env: &[(&str, String)]) -> Process {
+fn command(binary: &str, env: &[(&str, String)]) -> Command {
     let mut command = Command::new(bin_dir().join(binary));
-    command.env_clear().env("RUST_LOG", "warn").stdout(Stdio::null()).stdin(Stdio::null());
+    command.env_clear().env("RUST_LOG", "warn");
     for (key, value) in env {
         command.env(key, value);
     }
-    Process(command.spawn().unwrap())
+    command
 }
 
 struct Stack {
@@ -67,35 +67,38 @@ struct Stack {
 
 impl Stack {
     async fn control_plane(&self, ring: &str) -> (Process, Channel) {
-        let addr = free_addr();
-        let env = [
-            ("DATABASE_URL", self.db.url.clone()),
-            ("IDENTITY_MASTER_KEYS", ring.to_owned()),
-            ("CONTROL_PLANE_LISTEN", addr.to_string()),
-            ("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned()),
-        ];
-        let process = spawn("identity-control-plane", &env);
-        wait_serving(addr).await;
-        (process, Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap())
+        let started = start_serving("a control plane", Ports::Fresh, None, |[addr]: &[SocketAddr; 1]| {
+            let env = [
+                ("DATABASE_URL", self.db.url.clone()),
+                ("IDENTITY_MASTER_KEYS", ring.to_owned()),
+                ("CONTROL_PLANE_LISTEN", addr.to_string()),
+                ("IDENTITY_BOOTSTRAP_ADMIN_TOKEN", ADMIN.to_owned()),
+            ];
+            command("identity-control-plane", &env)
+        })
+        .await;
+        let [addr] = started.addrs;
+        (Process(started.child), Channel::from_shared(format!("http://{addr}")).unwrap().connect().await.unwrap())
     }
 
     /// A data plane with `ring`, on the shared Redis under `prefix`.
     async fn data_plane(&self, ring: &str, prefix: &str) -> (Process, SocketAddr) {
-        let (grpc, http) = (free_addr(), free_addr());
-        let env = [
-            ("DATABASE_URL", self.db.url.clone()),
-            ("IDENTITY_MASTER_KEYS", ring.to_owned()),
-            ("DATA_PLANE_LISTEN", grpc.to_string()),
-            ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
-            ("REDIS_URL", self.redis.clone()),
-            ("REDIS_KEY_PREFIX", prefix.to_owned()),
-            ("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
-            // The load below is one account's, faster than the default rate limit.
-            ("RATE_LIMIT_PER_SECOND", "0".to_owned()),
-        ];
-        let process = spawn("identity-data-plane", &env);
-        wait_serving(grpc).await;
-        (process, grpc)
+        let started = start_serving("a data plane", Ports::Fresh, None, |[grpc, http]: &[SocketAddr; 2]| {
+            let env = [
+                ("DATABASE_URL", self.db.url.clone()),
+                ("IDENTITY_MASTER_KEYS", ring.to_owned()),
+                ("DATA_PLANE_LISTEN", grpc.to_string()),
+                ("DATA_PLANE_HTTP_LISTEN", http.to_string()),
+                ("REDIS_URL", self.redis.clone()),
+                ("REDIS_KEY_PREFIX", prefix.to_owned()),
+                ("OUTBOUND_ALLOWED_NETWORKS", "127.0.0.0/8".to_owned()),
+                // The load below is one account's, faster than the default rate limit.
+                ("RATE_LIMIT_PER_SECOND", "0".to_owned()),
+            ];
+            command("identity-data-plane", &env)
+        })
+        .await;
+        (Process(started.child), started.addrs[0])
     }
 }
 

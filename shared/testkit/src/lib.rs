@@ -10,8 +10,11 @@
 use std::{
     collections::hash_map::RandomState,
     hash::{BuildHasher as _, Hasher as _},
-    net::{SocketAddr, TcpListener},
-    sync::atomic::{AtomicU64, Ordering},
+    net::{Ipv4Addr, SocketAddr},
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
 };
 
 use sqlx::{Connection as _, PgConnection};
@@ -41,10 +44,25 @@ pub fn unique_suffix() -> String {
     format!("{:012x}", hasher.finish() & 0xffff_ffff_ffff)
 }
 
-/// A loopback address with a port that was free a moment ago.
+/// A loopback address with a port of this test process's own, for a child process to listen on
+/// (and on again after a restart).
+///
+/// On Linux the port stays bound by this process until it exits, with `SO_REUSEADDR` and without
+/// listening: the kernel gives it to no other bind to port 0 nor to an outgoing connection, and
+/// refuses a bind without `SO_REUSEADDR`, while a child that binds it with `SO_REUSEADDR` (tokio,
+/// Node.js and Redis do) may listen on it. Connecting to it while nothing listens is refused, as
+/// for a closed port. Elsewhere the port was merely free a moment ago; [`process::start`] starts a
+/// child again on fresh ports when the one it got was taken.
 pub fn free_addr() -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind an ephemeral port");
-    listener.local_addr().expect("local address")
+    static HELD: Mutex<Vec<tokio::net::TcpSocket>> = Mutex::new(Vec::new());
+    let socket = tokio::net::TcpSocket::new_v4().expect("a socket");
+    socket.set_reuseaddr(true).expect("SO_REUSEADDR");
+    socket.bind(SocketAddr::from((Ipv4Addr::LOCALHOST, 0))).expect("bind an ephemeral port");
+    let addr = socket.local_addr().expect("local address");
+    if cfg!(any(target_os = "linux", target_os = "android")) {
+        HELD.lock().unwrap_or_else(PoisonError::into_inner).push(socket);
+    }
+    addr
 }
 
 /// A Postgres database of this test's own, dropped when this value is.
@@ -154,3 +172,4 @@ pub async fn redis_url() -> Option<String> {
 }
 
 pub mod idp;
+pub mod process;

@@ -3,7 +3,7 @@
 use std::{
     collections::HashMap,
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     sync::{Arc, Mutex},
     time::Duration,
 };
@@ -87,18 +87,14 @@ pub fn authed<T>(message: T, token: &str, traceparent: Option<&str>) -> tonic::R
     request
 }
 
-pub fn spawn(binary: &str, env: &[(&str, String)], log: &std::path::Path) -> Child {
+/// `binary` at trace level with `env` (stdio is set by `start_serving`: stderr to the log).
+pub fn command(binary: &str, env: &[(&str, String)]) -> Command {
     let mut command = Command::new(bin_dir().join(binary));
-    command
-        .env_clear()
-        .env("RUST_LOG", "trace")
-        .stdout(Stdio::null())
-        .stdin(Stdio::null())
-        .stderr(std::fs::File::create(log).unwrap());
+    command.env_clear().env("RUST_LOG", "trace");
     for (key, value) in env {
         command.env(key, value);
     }
-    command.spawn().unwrap()
+    command
 }
 
 /// SIGTERM, then wait for exit 0 (spans are flushed on the way out).

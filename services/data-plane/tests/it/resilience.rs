@@ -4,7 +4,7 @@
 
 use std::{
     net::SocketAddr,
-    process::{Child, Command, Stdio},
+    process::{Child, Command},
     time::Duration,
 };
 
@@ -14,8 +14,9 @@ use identity_domain::{
 };
 use identity_proto::v1::{self as pb, get_resource_oauth2_access_token_request::CredentialProvider};
 use identity_testkit::{
-    SqliteDb, free_addr,
+    SqliteDb,
     idp::{IdpClient, IdpConfig, TestIdp},
+    process::{self, Ports},
 };
 
 use crate::support::{DataPlane, GITHUB_KEY, access_key, account_a, api_key_provider, config, open_store, workload};
@@ -137,31 +138,26 @@ struct PrivateRedis {
 }
 
 impl PrivateRedis {
-    fn start(addr: SocketAddr) -> Option<Self> {
-        let child = Command::new("redis-server")
-            .args(["--bind", "127.0.0.1", "--port", &addr.port().to_string(), "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .spawn();
-        match child {
-            Ok(child) => Some(Self { addr, child: Some(child) }),
-            Err(e) => {
-                identity_testkit::skip_or_fail("redis-server (to stop and restart Redis)", &e.to_string());
-                None
-            }
+    /// Starts redis-server on `ports` and waits until it answers PING; `None` (after
+    /// `skip_or_fail`) when there is no redis-server to run.
+    async fn start(ports: Ports<1>) -> Option<Self> {
+        if let Err(e) = Command::new("redis-server").arg("--version").output() {
+            identity_testkit::skip_or_fail("redis-server (to stop and restart Redis)", &e.to_string());
+            return None;
         }
-    }
-
-    async fn wait_up(&self) {
-        for _ in 0..200 {
-            if let Ok(client) = redis::Client::open(format!("redis://{}", self.addr))
-                && let Ok(mut conn) = client.get_multiplexed_async_connection().await
-                && redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
-            {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("redis-server did not come up");
+        let command = |[addr]: &[SocketAddr; 1]| {
+            let (mut command, port) = (Command::new("redis-server"), addr.port().to_string());
+            command.args(["--bind", "127.0.0.1", "--port", &port, "--save", "", "--appendonly", "no"]);
+            command
+        };
+        let started = process::start("redis-server", ports, None, command, async |[addr]: &[SocketAddr; 1]| {
+            let Ok(client) = redis::Client::open(format!("redis://{addr}")) else { return false };
+            let Ok(mut conn) = client.get_multiplexed_async_connection().await else { return false };
+            redis::cmd("PING").query_async::<String>(&mut conn).await.is_ok()
+        })
+        .await;
+        let [addr] = started.addrs;
+        Some(Self { addr, child: Some(started.child) })
     }
 
     fn kill(&mut self) {
@@ -180,9 +176,8 @@ impl Drop for PrivateRedis {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn vends_survive_a_redis_outage_and_use_the_cache_again_after() {
-    let addr = free_addr();
-    let Some(mut redis) = PrivateRedis::start(addr) else { return };
-    redis.wait_up().await;
+    let Some(mut redis) = PrivateRedis::start(Ports::Fresh).await else { return };
+    let addr = redis.addr;
     let url = format!("redis://{addr}");
     let prefix = "outage:";
 
@@ -216,8 +211,8 @@ async fn vends_survive_a_redis_outage_and_use_the_cache_again_after() {
     }
 
     // Redis comes back (empty): the cache is used again.
-    let restarted = PrivateRedis::start(addr).unwrap();
-    restarted.wait_up().await;
+    // At the same address: the data plane reconnects to the URL it was given.
+    let _restarted = PrivateRedis::start(Ports::Fixed([addr])).await.unwrap();
     for _ in 0..200 {
         assert_eq!(vend().await.unwrap(), GITHUB_KEY);
         if !redis_values(&url, prefix).await.is_empty() {

@@ -27,6 +27,7 @@ const CLIENT_SECRET: &str = "observability-client-secret-51aa93";
 const M2M_TOKEN: &str = "observability-m2m-access-token-7c4d";
 const USER: &str = "observability-user@example.com";
 const WRONG_SECRET: &str = "observability-wrong-secret-e05b2d";
+const UNKNOWN_KEY_SECRET: &str = "observability-unknown-key-secret-9a41f0";
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
 
@@ -180,6 +181,11 @@ async fn spans_metrics_and_no_secret_anywhere() {
     let wrong_secret = format!("{}:{WRONG_SECRET}", key.split_once(':').unwrap().0);
     let bad_key = client.get_api_key_credential(authed(api_key("Service"), &wrong_secret, tp)).await.unwrap_err();
     assert_eq!(bad_key.code(), tonic::Code::Unauthenticated);
+    // A key nobody has, with a secret: refused, and found nowhere either.
+    let unknown = pb::GetWorkloadAccessTokenRequest { workload_name: "agent".to_owned() };
+    let unknown_key = format!("AKIANOBODYNOBODYNOBO:{UNKNOWN_KEY_SECRET}");
+    let refused = client.get_workload_access_token(authed(unknown, &unknown_key, tp)).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
     let m2m = pb::GetResourceOauth2AccessTokenRequest {
         workload_identity_token: wat.clone(),
         credential_provider: Some(
@@ -230,7 +236,9 @@ async fn spans_metrics_and_no_secret_anywhere() {
         "{data_metrics}"
     );
     assert_eq!(sample(&samples, "identity_workload_access_token_fetches_total{outcome=\"success\"}"), 2.0);
-    assert_eq!(sample(&samples, "identity_workload_access_token_fetches_total{outcome=\"failure\"}"), 0.0);
+    // The unknown key's call.
+    assert_eq!(sample(&samples, "identity_workload_access_token_fetches_total{outcome=\"failure\"}"), 1.0);
+    assert_eq!(sample(&samples, &data_rpc("GetWorkloadAccessToken", "UNAUTHENTICATED")), 1.0, "{data_metrics}");
     assert_eq!(sample(&samples, "identity_oauth2_token_fetches_total{flow=\"M2M\",outcome=\"success\"}"), 1.0);
     assert_eq!(sample(&samples, "identity_idp_requests_total{grant=\"client_credentials\",outcome=\"success\"}"), 1.0);
     assert_eq!(
@@ -363,6 +371,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
         ("access token", M2M_TOKEN.to_owned()),
         ("access-key secret", access_key_secret.clone()),
         ("wrong access-key secret", WRONG_SECRET.to_owned()),
+        ("unknown access key's secret", UNKNOWN_KEY_SECRET.to_owned()),
         ("workload access token", wat.clone()),
         ("user's workload access token", user_wat.clone()),
         ("user id", USER.to_owned()),

@@ -49,6 +49,10 @@ const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// `error_reason` of an event the database refused, written without its request's fields.
 pub const UNWRITABLE: &str = "AuditEventUnwritable";
+/// How much of the queue the refusals recorded in front of the service ([`EdgeAudit`]) may
+/// fill, in percent: the rest stays for the calls, so that refused calls can never make every
+/// account's vends fail closed.
+pub(crate) const EDGE_SHARE_PERCENT: usize = 90;
 
 /// The trace id recorded with a call's event: the current span's OpenTelemetry trace id (32 hex
 /// digits), or empty when traces are not exported. Called on the request's task, inside the
@@ -120,8 +124,17 @@ impl Drop for Reservation {
 impl AuditLog {
     /// A log writing to `store`, with its flusher running.
     pub fn start(store: Store, settings: AuditSettings) -> Self {
+        let log = Self::unwritten(settings);
+        let task = tokio::spawn(flush(log.clone(), store));
+        *log.inner.flusher.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
+        log
+    }
+
+    /// A log with no flusher: its events stay queued (`start` adds the flusher; tests look at
+    /// the queue).
+    fn unwritten(settings: AuditSettings) -> Self {
         let (closing, _) = watch::channel(false);
-        let log = Self {
+        Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(State::default()),
                 wake: Notify::new(),
@@ -130,10 +143,7 @@ impl AuditLog {
                 dropped: AtomicU64::new(0),
                 flusher: Mutex::new(None),
             }),
-        };
-        let task = tokio::spawn(flush(log.clone(), store));
-        *log.inner.flusher.lock().unwrap_or_else(PoisonError::into_inner) = Some(task);
-        log
+        }
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -151,7 +161,8 @@ impl AuditLog {
         self.inner.settings.capacity
     }
 
-    /// Events dropped because the queue was full (only with `AUDIT_QUEUE_FULL=drop`), since start.
+    /// Events dropped for want of room since start: calls' events with `AUDIT_QUEUE_FULL=drop`,
+    /// and sampled refusals ([`EdgeAudit`]) in either mode.
     pub fn dropped(&self) -> u64 {
         self.inner.dropped.load(Ordering::Relaxed)
     }
@@ -207,14 +218,28 @@ impl AuditLog {
         self.inner.wake.notify_one();
         for event in dropped {
             let dropped = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
-            tracing::warn!(account = %account, event = %event, dropped, "audit queue full: event dropped");
+            tracing::warn!(account = %account, event = %event, dropped, "audit queue full or closed: event dropped");
         }
     }
 
     /// Queues one event of `account` that has no reservation (a refusal made before the call
-    /// was audited): kept while the queue has room, else dropped and counted.
+    /// was audited): kept while the queue is less than [`EDGE_SHARE_PERCENT`] full, else dropped
+    /// and counted.
     pub(crate) fn push_unreserved(&self, account: &AccountId, event: QueuedAuditEvent) {
-        self.push(&mut Reservation { log: self.clone(), slots: 0 }, account, vec![event]);
+        let mut state = self.lock();
+        let room = self.capacity() * EDGE_SHARE_PERCENT / 100;
+        if state.closed || state.depth() + state.reserved >= room {
+            drop(state);
+            let dropped = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+            let event = &event.entry.event_name;
+            tracing::warn!(account = %account, event = %event, dropped, "audit queue (nearly) full or closed: refusal event dropped");
+            return;
+        }
+        state.queue.push_back((account.clone(), event, true));
+        let depth = state.depth();
+        drop(state);
+        identity_telemetry::metrics::set_audit_queue_depth(depth);
+        self.inner.wake.notify_one();
     }
 
     /// Stops taking calls' events and writes the queued ones, for at most `timeout`. Returns

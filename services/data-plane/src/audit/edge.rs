@@ -6,9 +6,10 @@
 //! A flood of refused calls must not become a flood of events (nor fill the queue that every
 //! account's vends need room in), so these events are sampled: the call that spent an account's
 //! window (one per window for the whole fleet while Redis counts, one per replica otherwise),
-//! and the first wrong secret per access key and second on each replica. The metrics count every
-//! refusal. They take no reservation: the call is refused whether or not its event is kept, and
-//! an event that finds the queue full is dropped and counted.
+//! and the first wrong secret per account and second on each replica. The metrics count every
+//! refusal. They take no reservation: the call is refused whether or not its event is kept. They
+//! may fill the queue only up to [`super::EDGE_SHARE_PERCENT`], so they never take the room the
+//! calls need; an event that finds no room is dropped and counted.
 
 use std::{sync::Arc, time::Duration};
 
@@ -17,11 +18,12 @@ use identity_store::QueuedAuditEvent;
 
 use super::{AuditLog, current_trace_id};
 
-/// How often a wrong secret for one access key is recorded, at most (per replica).
+/// How often a wrong secret for one account's keys is recorded, at most (per replica).
 const BAD_SECRET_EVERY: Duration = Duration::from_secs(1);
-/// Longest RPC name recorded; longer or odd ones (the path comes from the network, and unknown
-/// methods are refused only after authentication) are recorded as [`UNKNOWN_RPC`].
-const MAX_RPC_NAME: usize = 64;
+/// The service whose methods events name. The path comes from the network, and authentication
+/// (and the rate limit) run before routing, so any other path is recorded as [`UNKNOWN_RPC`]:
+/// a caller cannot write another operation's name (say `DeleteAccessKey`) into a log.
+const DATA_SERVICE: &str = "agentcore.identity.v1.IdentityDataService/";
 const UNKNOWN_RPC: &str = "UnknownOperation";
 
 /// Records the refusals the layers in front of the service make.
@@ -29,8 +31,8 @@ const UNKNOWN_RPC: &str = "UnknownOperation";
 pub struct EdgeAudit {
     log: AuditLog,
     clock: Arc<dyn Clock>,
-    /// Access keys whose wrong secret was recorded within [`BAD_SECRET_EVERY`].
-    bad_secrets: moka::future::Cache<String, ()>,
+    /// Accounts for which a wrong secret was recorded within [`BAD_SECRET_EVERY`].
+    bad_secrets: moka::future::Cache<AccountId, ()>,
 }
 
 impl EdgeAudit {
@@ -46,9 +48,10 @@ impl EdgeAudit {
     }
 
     /// A call to `path` presenting `account`'s access key `access_key_id` with a wrong secret:
-    /// recorded unless one was within the last second.
+    /// recorded unless one for the account was within the last second (concurrent calls
+    /// included: the insert is coalesced).
     pub async fn bad_secret(&self, account: &AccountId, access_key_id: &str, path: &str) {
-        if self.bad_secrets.entry(access_key_id.to_owned()).or_insert(()).await.is_fresh() {
+        if self.bad_secrets.entry(account.clone()).or_insert_with(async {}).await.is_fresh() {
             tracing::warn!(account = %account, access_key_id, "a wrong secret was presented for an access key");
             self.record(account, access_key_id, path, "UnauthorizedException");
         }
@@ -69,28 +72,71 @@ impl EdgeAudit {
     }
 }
 
-/// The method name of a gRPC `path` (`/package.Service/Method`), when it looks like one.
-fn rpc_name(path: &str) -> &str {
-    match path.rsplit_once('/') {
-        Some((_, name))
-            if !name.is_empty() && name.len() <= MAX_RPC_NAME && name.bytes().all(|b| b.is_ascii_alphanumeric()) =>
-        {
-            name
-        }
-        _ => UNKNOWN_RPC,
-    }
+/// The method name of a gRPC `path`, when it is one of the data plane's RPCs.
+fn rpc_name(path: &str) -> &'static str {
+    identity_server::rpc_label(path).strip_prefix(DATA_SERVICE).unwrap_or(UNKNOWN_RPC)
 }
 
 #[cfg(test)]
 mod tests {
+    use identity_domain::ManualClock;
+
     use super::*;
+    use crate::config::{AuditSettings, WhenAuditQueueFull};
+
+    fn edge(capacity: usize) -> (AuditLog, EdgeAudit) {
+        let settings =
+            AuditSettings { capacity, when_full: WhenAuditQueueFull::Fail, flush_interval: Duration::from_millis(200) };
+        let log = AuditLog::unwritten(settings);
+        (log.clone(), EdgeAudit::new(log, Arc::new(ManualClock::new(1_790_000_000_000))))
+    }
+
+    const PATH: &str = "/agentcore.identity.v1.IdentityDataService/GetApiKeyCredential";
+
+    /// A burst of wrong secrets, for many keys of one account and all at once: one event for
+    /// the account; another account has its own.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wrong_secrets_are_sampled_per_account_even_when_concurrent() {
+        let (log, edge) = edge(1000);
+        let edge = Arc::new(edge);
+        let (a, b) = (AccountId::parse("111111111111").unwrap(), AccountId::parse("222222222222").unwrap());
+        let burst: Vec<_> = (0..200)
+            .map(|n| {
+                let (edge, a) = (edge.clone(), a.clone());
+                tokio::spawn(async move { edge.bad_secret(&a, &format!("AKIAKEY{n:013}"), PATH).await })
+            })
+            .collect();
+        for call in burst {
+            call.await.unwrap();
+        }
+        assert_eq!(log.depth(), 1);
+        edge.bad_secret(&b, "AKIAOTHEROTHEROTHERO", PATH).await;
+        assert_eq!(log.depth(), 2);
+    }
+
+    /// Refusals fill at most 90% of the queue: the calls still find room.
+    #[tokio::test]
+    async fn refusals_leave_room_for_the_calls() {
+        let (log, edge) = edge(10);
+        for n in 0..20 {
+            edge.throttled(&AccountId::parse(&format!("{:012}", 100_000_000_000u64 + n)).unwrap(), "AKIAKEY", PATH);
+        }
+        assert_eq!((log.depth(), log.dropped()), (9, 11));
+        assert!(log.reserve(1).is_ok(), "a call still has room");
+    }
 
     #[test]
-    fn rpc_names_are_read_from_well_formed_paths_only() {
+    fn only_the_data_planes_rpcs_are_named() {
         assert_eq!(rpc_name("/agentcore.identity.v1.IdentityDataService/GetApiKeyCredential"), "GetApiKeyCredential");
-        assert_eq!(rpc_name("/agentcore.identity.v1.IdentityDataService/"), UNKNOWN_RPC);
-        assert_eq!(rpc_name("/agentcore.identity.v1.IdentityDataService/Get%0AKey"), UNKNOWN_RPC);
-        assert_eq!(rpc_name(&format!("/s/{}", "A".repeat(65))), UNKNOWN_RPC);
-        assert_eq!(rpc_name("no-slash"), UNKNOWN_RPC);
+        for path in [
+            "/agentcore.identity.v1.IdentityDataService/",
+            "/agentcore.identity.v1.IdentityDataService/Get%0AKey",
+            "/agentcore.identity.v1.IdentityDataService/DeleteAccessKey",
+            "/agentcore.identity.v1.AccessKeyService/DeleteAccessKey",
+            "/x/GetApiKeyCredential",
+            "no-slash",
+        ] {
+            assert_eq!(rpc_name(path), UNKNOWN_RPC, "{path}");
+        }
     }
 }

@@ -100,7 +100,7 @@ struct World {
     key: String,
 }
 
-/// Account A: custom authorizer `corp` (300 ms timeout, shared secret) attached to `agent-c`;
+/// Account A: custom authorizer `corp` (2 s timeout, shared secret) attached to `agent-c`;
 /// `agent-d` names no authorizer (the account default, which has no JWT authorizer).
 async fn world() -> World {
     let seen = Seen::default();

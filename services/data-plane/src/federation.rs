@@ -28,6 +28,25 @@ impl From<StoredGrant> for Vended {
     }
 }
 
+/// A callback that found its session.
+pub struct Callback {
+    /// Where the browser goes next: the app's return URL with the session (and error).
+    pub return_url: String,
+    /// The authorization session it ended.
+    pub session: OauthSession,
+    /// How the authorization ended.
+    pub outcome: Result<(), CallbackFailure>,
+}
+
+/// Why a callback did not yield a grant.
+pub struct CallbackFailure {
+    /// The OAuth2 error code (the provider's, sanitized, or ours for a failed exchange).
+    pub code: String,
+    /// The provider answered with an error (the user or the provider refused), rather than a
+    /// code this service failed to exchange.
+    pub refused_at_provider: bool,
+}
+
 /// The answer to a USER_FEDERATION request.
 #[derive(Debug)]
 pub enum Federation {
@@ -230,14 +249,15 @@ impl DataContext {
         .map_err(opaque)
     }
 
-    /// The callback: exchanges the code (once per state) and returns the app's return URL.
+    /// The callback: exchanges the code (once per state) and returns the app's return URL, with
+    /// the session and how the authorization ended (for the audit log).
     pub async fn callback(
         &self,
         provider_id: &str,
         state: &str,
         code: Option<&str>,
         error: Option<&str>,
-    ) -> Result<String, String> {
+    ) -> Result<Callback, String> {
         let (session, verifier) = self
             .store
             .take_oauth_callback(&sha256_hex(state.as_bytes()), provider_id)
@@ -257,10 +277,14 @@ impl DataContext {
             Err(code) => self.store.finish_oauth_callback(&session, Err(code)).await,
         };
         result.map_err(opaque)?;
-        Ok(match outcome {
-            Ok(_) => with_query(&session.return_url, &[("session_uri", &session_uri)]),
-            Err(code) => with_query(&session.return_url, &[("session_uri", &session_uri), ("error", &code)]),
-        })
+        let (return_url, outcome) = match outcome {
+            Ok(_) => (with_query(&session.return_url, &[("session_uri", &session_uri)]), Ok(())),
+            Err(code) => {
+                let url = with_query(&session.return_url, &[("session_uri", &session_uri), ("error", &code)]);
+                (url, Err(CallbackFailure { code, refused_at_provider: error.is_some() }))
+            }
+        };
+        Ok(Callback { return_url, session, outcome })
     }
 
     async fn exchange(

@@ -7,17 +7,18 @@ use axum::{Json, Router, extract::State, http::StatusCode, response::IntoRespons
 
 use identity_server::Shutdown;
 
-use crate::vend::DataContext;
+use crate::{audit::EdgeAudit, vend::DataContext};
 
 /// State of the HTTP handlers.
 #[derive(Clone)]
 struct HttpState {
     ctx: Arc<DataContext>,
     shutdown: Shutdown,
+    audit: Arc<EdgeAudit>,
 }
 
-/// Routes of the HTTP listener.
-pub fn router(ctx: Arc<DataContext>, shutdown: Shutdown) -> Router {
+/// Routes of the HTTP listener; the OAuth2 callbacks are recorded in `audit`.
+pub fn router(ctx: Arc<DataContext>, shutdown: Shutdown, audit: Arc<EdgeAudit>) -> Router {
     Router::new()
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
@@ -27,7 +28,7 @@ pub fn router(ctx: Arc<DataContext>, shutdown: Shutdown) -> Router {
         .merge(identity_server::metrics_router())
         // A span and a count per request, on the matched routes only (their patterns are the labels).
         .route_layer(axum::middleware::from_fn(identity_server::observe::trace_http))
-        .with_state(HttpState { ctx, shutdown })
+        .with_state(HttpState { ctx, shutdown, audit })
 }
 
 /// Ready when the database answers and no shutdown is under way.
@@ -90,7 +91,10 @@ async fn callback(
         return (StatusCode::BAD_REQUEST, "the provider's answer has no state").into_response();
     };
     match state.ctx.callback(&provider_id, &flow_state, query.code.as_deref(), query.error.as_deref()).await {
-        Ok(url) => axum::response::Redirect::to(&url).into_response(),
+        Ok(callback) => {
+            state.audit.callback(&callback);
+            axum::response::Redirect::to(&callback.return_url).into_response()
+        }
         Err(why) => (StatusCode::BAD_REQUEST, format!("cannot complete authorization: {why}")).into_response(),
     }
 }

@@ -171,7 +171,7 @@ pub async fn run(
     let authenticator = Arc::new(AccessKeyAuthenticator::new(store.clone(), generations, edge_audit.clone()));
     let rate_limit = rate_limit::RateLimitLayer::new(
         Arc::new(rate_limit::RateLimiter::new(config.rate_limit_per_second, ctx.cache.clone(), ctx.clock.clone())),
-        edge_audit,
+        edge_audit.clone(),
     );
     let grpc = tonic::transport::Server::builder()
         // Tracing and metrics outermost: shed, unauthenticated and throttled calls are traced
@@ -196,7 +196,7 @@ pub async fn run(
                 .limit(IdentityDataServiceServer::new(audit::Audited::new(IdentityData(ctx.clone()), audit.clone()))),
         )
         .serve_with_incoming_shutdown(TcpListenerStream::new(listeners.grpc), shutdown.stopped());
-    let http = axum::serve(listeners.http, config.hardening.http(http::router(ctx, shutdown.clone())))
+    let http = axum::serve(listeners.http, config.hardening.http(http::router(ctx, shutdown.clone(), edge_audit)))
         .with_graceful_shutdown(shutdown.stopped());
     let served = shutdown.bounded(async { tokio::join!(grpc, http) }, config.shutdown_timeout).await;
     // The audit events of the calls served are written before the process exits.

@@ -1,3 +1,9 @@
+//! Events of what happens outside [`super::Audited`]'s calls.
+//!
+//! The OAuth2 callback on the HTTP listener, where the user's browser returns from the provider:
+//! one event per authorization session that gets there (the state is single-use, and an unknown
+//! one reaches no account), with the session's workload, provider, scopes and user hash.
+//!
 //! Refusals made before a call reaches [`super::Audited`]: a call over its account's rate limit,
 //! and an account's access key presented with a wrong secret. Both are decided in tower layers,
 //! before the request is decoded, so their events name the RPC, the account and the access key,
@@ -13,10 +19,12 @@
 
 use std::{sync::Arc, time::Duration};
 
+use identity_crypto::audit_user_hash;
 use identity_domain::{AccountId, AuditEntry, AuditOutcome, Clock};
 use identity_store::QueuedAuditEvent;
 
-use super::{AuditLog, current_trace_id};
+use super::{AuditLog, current_trace_id, notes::clip};
+use crate::federation::Callback;
 
 /// How often a wrong secret for one account's keys is recorded, at most (per replica).
 const BAD_SECRET_EVERY: Duration = Duration::from_secs(1);
@@ -25,6 +33,8 @@ const BAD_SECRET_EVERY: Duration = Duration::from_secs(1);
 /// a caller cannot write another operation's name (say `DeleteAccessKey`) into a log.
 const DATA_SERVICE: &str = "agentcore.identity.v1.IdentityDataService/";
 const UNKNOWN_RPC: &str = "UnknownOperation";
+/// Event name of the user's return from the provider to the OAuth2 callback.
+pub const CALLBACK_EVENT: &str = "OAuth2Callback";
 
 /// Records the refusals the layers in front of the service make.
 #[derive(Debug)]
@@ -57,6 +67,32 @@ impl EdgeAudit {
         }
     }
 
+    /// The user's browser came back from the provider to the OAuth2 callback of a session.
+    /// The principal is the user (by hash): the state proved the browser is the one the
+    /// authorization URL was given to.
+    pub fn callback(&self, callback: &Callback) {
+        let session = &callback.session;
+        let user_hash = audit_user_hash(session.account.as_str(), &session.user_id);
+        let (outcome, error_reason) = match &callback.outcome {
+            Ok(()) => (AuditOutcome::Success, String::new()),
+            Err(failure) => (
+                if failure.refused_at_provider { AuditOutcome::Denied } else { AuditOutcome::Failure },
+                clip(&format!("AuthorizationFailed:{}", failure.code)),
+            ),
+        };
+        let entry = AuditEntry {
+            workload_name: clip(&session.workload_name),
+            provider_name: clip(&session.provider_name),
+            user_hash: user_hash.clone(),
+            oauth2_flow: "USER_FEDERATION".to_owned(),
+            scopes: session.scopes.iter().take(100).map(|s| clip(s)).collect(),
+            outcome,
+            error_reason,
+            ..AuditEntry::success(CALLBACK_EVENT)
+        };
+        self.push(&session.account, format!("user:{user_hash}"), entry);
+    }
+
     fn record(&self, account: &AccountId, access_key_id: &str, path: &str, reason: &str) {
         let entry = AuditEntry {
             access_key_id: access_key_id.to_owned(),
@@ -64,7 +100,10 @@ impl EdgeAudit {
             error_reason: reason.to_owned(),
             ..AuditEntry::success(rpc_name(path))
         };
-        let principal = format!("access-key:{access_key_id}");
+        self.push(account, format!("access-key:{access_key_id}"), entry);
+    }
+
+    fn push(&self, account: &AccountId, principal: String, entry: AuditEntry) {
         match QueuedAuditEvent::new(self.clock.now_millis(), principal, current_trace_id(), entry) {
             Ok(event) => self.log.push_unreserved(account, event),
             Err(e) => tracing::error!(error = %e, "audit event id unavailable: event not recorded"),

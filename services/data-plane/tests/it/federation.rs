@@ -231,6 +231,35 @@ async fn three_legged_flow_with_pkce_and_session_binding() {
         w.plane.client(Some(&w.key)).await.get_resource_oauth2_access_token(forced).await.unwrap().into_inner();
     assert!(forced.access_token.is_empty() && !forced.authorization_url.is_empty());
     assert_ne!(forced.session_uri, started.session_uri);
+    // This time alice refuses at the IdP: it calls back with an error, which goes to the app.
+    let to_idp = url::Url::parse(&location(&http.get(&forced.authorization_url).send().await.unwrap())).unwrap();
+    let query: std::collections::HashMap<_, _> = to_idp.query_pairs().into_owned().collect();
+    let mut refused = url::Url::parse(&query["redirect_uri"]).unwrap();
+    refused.query_pairs_mut().append_pair("state", &query["state"]).append_pair("error", "access_denied");
+    let back = location(&http.get(refused.as_str()).send().await.unwrap());
+    assert!(back.starts_with(RETURN_URL) && back.contains("error=access_denied"), "{back}");
+
+    // Each return from the IdP is in the audit log, for alice (by hash); the replay is not.
+    let store = open_store(&w.db).await;
+    let callbacks = crate::audit::events_named(&store, &account_a(), "OAuth2Callback", 2).await;
+    let alice_hash = identity_crypto::audit_user_hash("111111111111", "alice");
+    let seen: Vec<_> = callbacks
+        .iter()
+        .map(|e| {
+            let x = &e.entry;
+            assert_eq!(
+                (e.principal.as_str(), x.workload_name.as_str(), x.provider_name.as_str(), x.user_hash.as_str()),
+                (format!("user:{alice_hash}").as_str(), "agent-x", "Idp", alice_hash.as_str())
+            );
+            assert_eq!(
+                (x.oauth2_flow.as_str(), x.scopes.as_slice()),
+                ("USER_FEDERATION", ["read".to_owned()].as_slice())
+            );
+            (x.outcome, x.error_reason.as_str())
+        })
+        .collect();
+    use identity_domain::AuditOutcome::{Denied, Success};
+    assert_eq!(seen, [(Success, ""), (Denied, "AuthorizationFailed:access_denied")]);
 
     // Bob's WAT, and alice's WAT for another workload, never reach alice's grant.
     let bob = wat(&w, "agent-x", "bob").await;

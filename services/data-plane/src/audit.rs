@@ -16,8 +16,9 @@
 //!
 //! [`Audited`] wraps the service (where a call's events are recorded); handlers only add what
 //! they learn on the way (the verified workload and user, refreshes) through [`note_workload`]
-//! and [`note_refresh`]. Calls refused in front of it (throttled, or a wrong secret for a known
-//! access key) are recorded, sampled, by [`EdgeAudit`].
+//! and [`note_refresh`]. [`EdgeAudit`] records what happens outside the calls: the OAuth2
+//! callback, and calls refused in front of the service (throttled, or a wrong secret for a known
+//! access key), sampled.
 
 mod edge;
 mod notes;
@@ -49,9 +50,9 @@ const MIN_BACKOFF: Duration = Duration::from_millis(50);
 const MAX_BACKOFF: Duration = Duration::from_secs(2);
 /// `error_reason` of an event the database refused, written without its request's fields.
 pub const UNWRITABLE: &str = "AuditEventUnwritable";
-/// How much of the queue the refusals recorded in front of the service ([`EdgeAudit`]) may
-/// fill, in percent: the rest stays for the calls, so that refused calls can never make every
-/// account's vends fail closed.
+/// How much of the queue the events recorded outside the calls ([`EdgeAudit`]) may fill, in
+/// percent: the rest stays for the calls, so that refused calls can never make every account's
+/// vends fail closed.
 pub(crate) const EDGE_SHARE_PERCENT: usize = 90;
 
 /// The trace id recorded with a call's event: the current span's OpenTelemetry trace id (32 hex
@@ -222,9 +223,9 @@ impl AuditLog {
         }
     }
 
-    /// Queues one event of `account` that has no reservation (a refusal made before the call
-    /// was audited): kept while the queue is less than [`EDGE_SHARE_PERCENT`] full, else dropped
-    /// and counted.
+    /// Queues one event of `account` that has no reservation ([`EdgeAudit`]'s: a refusal made
+    /// before the call was audited, an OAuth2 callback): kept while the queue is less than
+    /// [`EDGE_SHARE_PERCENT`] full, else dropped and counted.
     pub(crate) fn push_unreserved(&self, account: &AccountId, event: QueuedAuditEvent) {
         let mut state = self.lock();
         let room = self.capacity() * EDGE_SHARE_PERCENT / 100;
@@ -232,7 +233,7 @@ impl AuditLog {
             drop(state);
             let dropped = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
             let event = &event.entry.event_name;
-            tracing::warn!(account = %account, event = %event, dropped, "audit queue (nearly) full or closed: refusal event dropped");
+            tracing::warn!(account = %account, event = %event, dropped, "audit queue (nearly) full or closed: event dropped");
             return;
         }
         state.queue.push_back((account.clone(), event, true));

@@ -28,10 +28,18 @@ impl From<StoredGrant> for Vended {
     }
 }
 
-/// A callback that found its session.
+/// `raw` when it is a plain OAuth2 error code (`[a-z_]{1,64}`), else `otherwise`: a provider's
+/// (or a browser's) free text goes neither into the app's return URL nor into the audit log.
+fn oauth_error_code(raw: &str, otherwise: &str) -> String {
+    let plain = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
+    if plain { raw } else { otherwise }.to_owned()
+}
+
+/// A callback that took its session.
 pub struct Callback {
-    /// Where the browser goes next: the app's return URL with the session (and error).
-    pub return_url: String,
+    /// Where the browser goes next: the app's return URL with the session (and error); `Err`
+    /// with the message to show when the outcome could not be stored.
+    pub return_url: Result<String, String>,
     /// The authorization session it ended.
     pub session: OauthSession,
     /// How the authorization ended.
@@ -40,7 +48,8 @@ pub struct Callback {
 
 /// Why a callback did not yield a grant.
 pub struct CallbackFailure {
-    /// The OAuth2 error code (the provider's, sanitized, or ours for a failed exchange).
+    /// The OAuth2 error code: the provider's (a plain code, else `invalid_request` or
+    /// `server_error`), or ours for a failed exchange.
     pub code: String,
     /// The provider answered with an error (the user or the provider refused), rather than a
     /// code this service failed to exchange.
@@ -249,8 +258,10 @@ impl DataContext {
         .map_err(opaque)
     }
 
-    /// The callback: exchanges the code (once per state) and returns the app's return URL, with
-    /// the session and how the authorization ended (for the audit log).
+    /// The callback: exchanges the code (once per state) and says where the browser goes next,
+    /// with the session and how the authorization ended (for the audit log). `Err` only when no
+    /// session was taken (an unknown, expired or spent state): once one is, the outcome is
+    /// always reported, a failure to store it included.
     pub async fn callback(
         &self,
         provider_id: &str,
@@ -266,22 +277,25 @@ impl DataContext {
             .ok_or_else(|| "unknown, expired or already used state".to_owned())?;
         let session_uri = format!("{SESSION_URN}{}", session.session_id);
         let outcome = match (code, error) {
-            (_, Some(error)) => {
-                Err(error.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(64).collect::<String>())
-            }
+            (_, Some(error)) => Err(oauth_error_code(error, "invalid_request")),
             (Some(code), None) => self.exchange(&session, code, &verifier).await,
             (None, None) => Err("invalid_request".to_owned()),
         };
-        let result = match &outcome {
+        let stored = match &outcome {
             Ok(grant) => self.store.finish_oauth_callback(&session, Ok(grant)).await,
             Err(code) => self.store.finish_oauth_callback(&session, Err(code)).await,
         };
-        result.map_err(opaque)?;
-        let (return_url, outcome) = match outcome {
-            Ok(_) => (with_query(&session.return_url, &[("session_uri", &session_uri)]), Ok(())),
-            Err(code) => {
+        let (return_url, outcome) = match (stored, outcome) {
+            (Err(e), _) => {
+                (Err(opaque(e)), Err(CallbackFailure { code: "server_error".to_owned(), refused_at_provider: false }))
+            }
+            (Ok(()), Ok(_)) => (Ok(with_query(&session.return_url, &[("session_uri", &session_uri)])), Ok(())),
+            (Ok(()), Err(code)) => {
                 let url = with_query(&session.return_url, &[("session_uri", &session_uri), ("error", &code)]);
-                (url, Err(CallbackFailure { code, refused_at_provider: error.is_some() }))
+                // An error the provider answered with is a refusal, unless it says it failed.
+                let refused_at_provider =
+                    error.is_some() && !matches!(code.as_str(), "server_error" | "temporarily_unavailable");
+                (Ok(url), Err(CallbackFailure { code, refused_at_provider }))
             }
         };
         Ok(Callback { return_url, session, outcome })
@@ -315,7 +329,7 @@ impl DataContext {
                 verifier.expose(),
             )
             .await
-            .map_err(|e| e.code().to_owned())?;
+            .map_err(|e| oauth_error_code(e.code(), "server_error"))?;
         let now = self.clock.now_millis();
         let stored = StoredGrant {
             access_token: grant.access_token,

@@ -7,7 +7,7 @@ use axum::{Json, Router, extract::State, http::StatusCode, response::IntoRespons
 
 use identity_server::Shutdown;
 
-use crate::{audit::EdgeAudit, vend::DataContext};
+use crate::{audit::EdgeAudit, federation::Callback, vend::DataContext};
 
 /// State of the HTTP handlers.
 #[derive(Clone)]
@@ -81,20 +81,39 @@ struct CallbackQuery {
     error: Option<String>,
 }
 
-/// Exchanges the code and returns the browser to the app.
+/// Exchanges the code and returns the browser to the app. The work runs in a task of its own, so
+/// that a request dropped half-way (timeout, shutdown, a browser gone) cannot use up the state
+/// and leave no audit event.
 async fn callback(
     State(state): State<HttpState>,
     axum::extract::Path(provider_id): axum::extract::Path<String>,
     axum::extract::Query(query): axum::extract::Query<CallbackQuery>,
 ) -> axum::response::Response {
-    let Some(flow_state) = query.state.filter(|s| !s.is_empty() && s.len() <= 512) else {
-        return (StatusCode::BAD_REQUEST, "the provider's answer has no state").into_response();
+    // States this service hands out are URL-safe base64; anything else (the app-hosted flow's
+    // domain-separated hash input, say) is not one of ours.
+    let ours = |s: &String| {
+        !s.is_empty() && s.len() <= 512 && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
     };
-    match state.ctx.callback(&provider_id, &flow_state, query.code.as_deref(), query.error.as_deref()).await {
-        Ok(callback) => {
-            state.audit.callback(&callback);
-            axum::response::Redirect::to(&callback.return_url).into_response()
+    let Some(flow_state) = query.state.filter(ours) else {
+        return (StatusCode::BAD_REQUEST, "the provider's answer has no valid state").into_response();
+    };
+    let HttpState { ctx, audit, .. } = state;
+    let work = async move {
+        let callback = ctx.callback(&provider_id, &flow_state, query.code.as_deref(), query.error.as_deref()).await;
+        if let Ok(callback) = &callback {
+            audit.callback(callback);
         }
-        Err(why) => (StatusCode::BAD_REQUEST, format!("cannot complete authorization: {why}")).into_response(),
+        callback
+    };
+    match tokio::spawn(tracing::Instrument::in_current_span(work)).await {
+        Ok(Ok(Callback { return_url: Ok(url), .. })) => axum::response::Redirect::to(&url).into_response(),
+        Ok(Ok(Callback { return_url: Err(why), .. }) | Err(why)) => {
+            tracing::info!(reason = %why, "OAuth2 callback refused");
+            (StatusCode::BAD_REQUEST, format!("cannot complete authorization: {why}")).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "OAuth2 callback task failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "cannot complete authorization").into_response()
+        }
     }
 }

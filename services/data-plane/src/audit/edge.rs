@@ -36,7 +36,8 @@ const UNKNOWN_RPC: &str = "UnknownOperation";
 /// Event name of the user's return from the provider to the OAuth2 callback.
 pub const CALLBACK_EVENT: &str = "OAuth2Callback";
 
-/// Records the refusals the layers in front of the service make.
+/// Records what happens outside the audited calls: the OAuth2 callback, and the refusals the
+/// layers in front of the service make.
 #[derive(Debug)]
 pub struct EdgeAudit {
     log: AuditLog,
@@ -67,9 +68,9 @@ impl EdgeAudit {
         }
     }
 
-    /// The user's browser came back from the provider to the OAuth2 callback of a session.
-    /// The principal is the user (by hash): the state proved the browser is the one the
-    /// authorization URL was given to.
+    /// A browser came back from the provider to the OAuth2 callback of a session. The principal
+    /// is the session's user (by hash): the state shows the browser was the first to follow the
+    /// session's authorization URL, although the `error` it brings is not the provider's word.
     pub fn callback(&self, callback: &Callback) {
         let session = &callback.session;
         let user_hash = audit_user_hash(session.account.as_str(), &session.user_id);

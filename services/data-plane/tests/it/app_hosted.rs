@@ -181,6 +181,23 @@ async fn app_hosted_flow_with_server_side_pkce() {
     // The redirect URI must be the flow's, even another allowed one.
     let err = finish(&w, &alice, &code, APP_CB_2, &started.state).await.unwrap_err();
     assert_eq!(error_of(&err).1, "ValidationException");
+    // Nor can the service's own callback take this flow's session, even given the input of its
+    // domain-separated state hash (which only the service-hosted callback would hash as is).
+    let store = open_store(&w._db).await;
+    let provider = store.get_credential_provider(&account_a(), "Idp").await.unwrap();
+    let mut forged =
+        url::Url::parse(&format!("http://{}/identities/oauth2/callback/{}", w.plane.http, provider.id)).unwrap();
+    let input = format!("app-hosted\n{}\n{}", provider.id, started.state);
+    forged.query_pairs_mut().append_pair("state", &input).append_pair("error", "access_denied");
+    let answer = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .get(forged)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 400);
     assert_eq!(w.idp.counters().await.token.get("authorization_code"), None, "nothing reached the IdP yet");
 
     // Alice completes: the IdP accepts the code only with the right verifier (PKCE is required).

@@ -218,7 +218,7 @@ async fn three_legged_flow_with_pkce_and_session_binding() {
     assert_eq!(claims["sub"], "alice", "the IdP issued it for alice");
 
     // force_authentication starts a new flow although a usable grant exists.
-    let forced = pb::GetResourceOauth2AccessTokenRequest {
+    let forced_request = || pb::GetResourceOauth2AccessTokenRequest {
         workload_identity_token: alice.clone(),
         credential_provider: Some(CredentialProvider::ResourceCredentialProviderName("Idp".to_owned())),
         scopes: vec!["read".to_owned()],
@@ -227,21 +227,34 @@ async fn three_legged_flow_with_pkce_and_session_binding() {
         force_authentication: Some(true),
         ..Default::default()
     };
-    let forced =
-        w.plane.client(Some(&w.key)).await.get_resource_oauth2_access_token(forced).await.unwrap().into_inner();
+    let forced = w
+        .plane
+        .client(Some(&w.key))
+        .await
+        .get_resource_oauth2_access_token(forced_request())
+        .await
+        .unwrap()
+        .into_inner();
     assert!(forced.access_token.is_empty() && !forced.authorization_url.is_empty());
     assert_ne!(forced.session_uri, started.session_uri);
     // This time alice refuses at the IdP: it calls back with an error, which goes to the app.
-    let to_idp = url::Url::parse(&location(&http.get(&forced.authorization_url).send().await.unwrap())).unwrap();
-    let query: std::collections::HashMap<_, _> = to_idp.query_pairs().into_owned().collect();
-    let mut refused = url::Url::parse(&query["redirect_uri"]).unwrap();
-    refused.query_pairs_mut().append_pair("state", &query["state"]).append_pair("error", "access_denied");
-    let back = location(&http.get(refused.as_str()).send().await.unwrap());
+    let callback_of = async |authorization_url: &str, answer: &[(&str, &str)]| {
+        let to_idp = url::Url::parse(&location(&http.get(authorization_url).send().await.unwrap())).unwrap();
+        let query: std::collections::HashMap<_, _> = to_idp.query_pairs().into_owned().collect();
+        let mut callback = url::Url::parse(&query["redirect_uri"]).unwrap();
+        callback.query_pairs_mut().append_pair("state", &query["state"]).extend_pairs(answer);
+        location(&http.get(callback.as_str()).send().await.unwrap())
+    };
+    let back = callback_of(&forced.authorization_url, &[("error", "access_denied")]).await;
     assert!(back.starts_with(RETURN_URL) && back.contains("error=access_denied"), "{back}");
+    // And then a code the IdP does not know: the exchange fails.
+    let again = w.plane.client(Some(&w.key)).await.get_resource_oauth2_access_token(forced_request()).await.unwrap();
+    let back = callback_of(&again.into_inner().authorization_url, &[("code", "not-a-code")]).await;
+    assert!(back.starts_with(RETURN_URL) && back.contains("error=invalid_grant"), "{back}");
 
     // Each return from the IdP is in the audit log, for alice (by hash); the replay is not.
     let store = open_store(&w.db).await;
-    let callbacks = crate::audit::events_named(&store, &account_a(), "OAuth2Callback", 2).await;
+    let callbacks = crate::audit::events_named(&store, &account_a(), "OAuth2Callback", 3).await;
     let alice_hash = identity_crypto::audit_user_hash("111111111111", "alice");
     let seen: Vec<_> = callbacks
         .iter()
@@ -258,8 +271,11 @@ async fn three_legged_flow_with_pkce_and_session_binding() {
             (x.outcome, x.error_reason.as_str())
         })
         .collect();
-    use identity_domain::AuditOutcome::{Denied, Success};
-    assert_eq!(seen, [(Success, ""), (Denied, "AuthorizationFailed:access_denied")]);
+    use identity_domain::AuditOutcome::{Denied, Failure, Success};
+    assert_eq!(
+        seen,
+        [(Success, ""), (Denied, "AuthorizationFailed:access_denied"), (Failure, "AuthorizationFailed:invalid_grant")]
+    );
 
     // Bob's WAT, and alice's WAT for another workload, never reach alice's grant.
     let bob = wat(&w, "agent-x", "bob").await;

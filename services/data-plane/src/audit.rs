@@ -38,6 +38,7 @@ use identity_store::{QueuedAuditEvent, Store};
 use tokio::sync::{Notify, watch};
 
 pub use edge::EdgeAudit;
+pub(crate) use edge::rpc_name;
 pub use notes::{note_refresh, note_workload};
 pub use service::Audited;
 

@@ -11,7 +11,7 @@
 use std::{sync::Arc, time::Duration};
 
 use futures::future::BoxFuture;
-use identity_crypto::sha256_hex;
+use identity_crypto::{sha256, sha256_hex};
 use identity_domain::AccountId;
 use identity_server::{AuthError, Authenticator};
 use identity_store::Store;
@@ -45,7 +45,7 @@ impl CallerPrincipal {
 pub struct AccessKeyAuthenticator {
     store: Store,
     /// Outcomes by credential hash, with the generation epoch seen before the database was read.
-    checked: Cache<String, (i64, Option<CallerPrincipal>)>,
+    checked: Cache<[u8; 32], (i64, Option<CallerPrincipal>)>,
     generations: Arc<Generations>,
     audit: Arc<EdgeAudit>,
 }
@@ -70,12 +70,12 @@ impl Authenticator for AccessKeyAuthenticator {
         let checked = self.checked.clone();
         let generations = self.generations.clone();
         let audit = self.audit.clone();
-        let path = path.to_owned();
+        let rpc = crate::audit::rpc_name(path);
         Box::pin(async move {
             let Some((id, secret)) = token.split_once(':') else {
                 return Err(AuthError::Unauthenticated("expected Bearer ACCESS_KEY_ID:SECRET_ACCESS_KEY"));
             };
-            let fingerprint = sha256_hex(token.as_bytes());
+            let fingerprint = sha256(token.as_bytes());
             match checked.get(&fingerprint).await {
                 // Valid until its account's config generation rises above what was seen before
                 // the key was read (a deleted key, among other changes).
@@ -94,7 +94,7 @@ impl Authenticator for AccessKeyAuthenticator {
                     allowed_workloads: key.allowed_workload_names.into(),
                 }),
                 Some((key, _)) => {
-                    audit.bad_secret(&key.account, &key.access_key_id, &path).await;
+                    audit.bad_secret(&key.account, &key.access_key_id, rpc).await;
                     None
                 }
                 None => None,

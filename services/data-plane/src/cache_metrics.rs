@@ -20,6 +20,7 @@ fn kind(key: &str) -> &'static str {
         Some("apikey") => "api_key",
         Some("m2m") => "m2m_token",
         Some("grant") => "grant",
+        Some("obo") => "exchanged_token",
         _ => "other",
     }
 }

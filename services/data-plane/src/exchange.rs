@@ -20,7 +20,7 @@ use identity_oauth::{ClientCredentials, TokenExchange};
 
 use crate::{
     error::DataError,
-    m2m::{EXPIRY_MARGIN, Vended},
+    m2m::{EXPIRY_MARGIN, Vended, normalized},
     vend::DataContext,
     wat::WatClaims,
 };
@@ -45,14 +45,6 @@ fn subject_context<'a>(account: &'a str, record: &'a str) -> SealContext<'a> {
 
 fn subject_record(workload_id: &str, user: &str) -> String {
     format!("{workload_id}#{user}")
-}
-
-/// Sorted, deduplicated: the same set always makes the same cache key.
-fn normalized(items: &[String]) -> Vec<String> {
-    let mut items = items.to_vec();
-    items.sort();
-    items.dedup();
-    items
 }
 
 /// The WAT's sealed user JWT and user. A WAT minted for a caller-asserted user id has none, and

@@ -30,7 +30,7 @@ impl From<StoredGrant> for Vended {
 
 /// `raw` when it is a plain OAuth2 error code (`[a-z_]{1,64}`), else `otherwise`: a provider's
 /// (or a browser's) free text goes neither into the app's return URL nor into the audit log.
-fn oauth_error_code(raw: &str, otherwise: &str) -> String {
+pub(crate) fn oauth_error_code(raw: &str, otherwise: &str) -> String {
     let plain = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_lowercase() || b == b'_');
     if plain { raw } else { otherwise }.to_owned()
 }

@@ -45,12 +45,13 @@ fn seal_context<'a>(account: &'a AccountId, key: &'a str) -> SealContext<'a> {
     SealContext { account: account.as_str(), table: "cache", record: key, field: "m2m" }
 }
 
-/// Sorted, deduplicated scopes: the same set always makes the same cache key.
-fn normalized(scopes: &[String]) -> Vec<String> {
-    let mut scopes = scopes.to_vec();
-    scopes.sort();
-    scopes.dedup();
-    scopes
+/// Sorted, deduplicated (scopes, audiences, resources): the same set always makes the same
+/// cache key.
+pub(crate) fn normalized(items: &[String]) -> Vec<String> {
+    let mut items = items.to_vec();
+    items.sort();
+    items.dedup();
+    items
 }
 
 impl DataContext {

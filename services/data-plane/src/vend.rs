@@ -180,7 +180,7 @@ impl IdentityData {
     }
 
     /// Verifies a WAT and that the caller may use it.
-    async fn workload(&self, caller: &CallerPrincipal, token: &str) -> Result<WatClaims, DataError> {
+    async fn workload(&self, caller: &CallerPrincipal, token: &str) -> Result<Arc<WatClaims>, DataError> {
         let claims = self.0.wat.verify(token).await?;
         if claims.acct != caller.account.as_str() {
             return Err(DataError::AccessDenied("the workload access token belongs to another account".to_owned()));

@@ -219,17 +219,14 @@ impl WatIssuer {
     }
 
     /// Verifies a WAT: size, ES256 signature by a key of ours, issuer, audience, expiry.
-    pub async fn verify(&self, token: &str) -> Result<WatClaims, WatError> {
+    pub async fn verify(&self, token: &str) -> Result<Arc<WatClaims>, WatError> {
         if token.is_empty() {
             return Err(WatError::Invalid("is missing"));
         }
         if token.len() > MAX_TOKEN_BYTES {
             return Err(WatError::Invalid("is too large"));
         }
-        let digest: [u8; 32] = ring::digest::digest(&ring::digest::SHA256, token.as_bytes())
-            .as_ref()
-            .try_into()
-            .map_err(|_| WatError::Invalid("is malformed"))?;
+        let digest = identity_crypto::sha256(token.as_bytes());
         let claims = match self.verified.get(&digest).await {
             Some(claims) => claims,
             None => {
@@ -245,7 +242,7 @@ impl WatIssuer {
         if claims.iat - LEEWAY_SECS > now {
             return Err(WatError::Invalid("is issued in the future"));
         }
-        Ok(WatClaims::clone(&claims))
+        Ok(claims)
     }
 
     /// The claims of `token` once its header, signature, issuer, audience and account check out
@@ -258,7 +255,7 @@ impl WatIssuer {
         let kid = header.kid.ok_or(WatError::Invalid("names no key"))?;
         let key = self.public_key(&kid).await?.ok_or(WatError::Invalid("is signed by an unknown key"))?;
         let mut validation = Validation::new(Algorithm::ES256);
-        // Expiry is checked below against the injected clock, not the wall clock.
+        // Times are checked by `verify`, on every use, against the injected clock.
         validation.validate_exp = false;
         validation.required_spec_claims.clear();
         validation.set_audience(&[WAT_AUDIENCE]);

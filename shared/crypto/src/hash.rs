@@ -22,7 +22,20 @@ pub fn random_token(n: usize) -> Result<String, CryptoError> {
 /// secrets) are stored and looked up. Such secrets need no slow password hash: they are 256-bit
 /// random values, not guessable passwords.
 pub fn sha256_hex(data: &[u8]) -> String {
-    digest::digest(&digest::SHA256, data).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut hex = String::with_capacity(64);
+    for byte in sha256(data) {
+        hex.push(char::from(HEX[usize::from(byte >> 4)]));
+        hex.push(char::from(HEX[usize::from(byte & 0xf)]));
+    }
+    hex
+}
+
+/// SHA-256 of `data`, as bytes (for in-memory cache keys: no allocation).
+pub fn sha256(data: &[u8]) -> [u8; 32] {
+    let mut out = [0; 32];
+    out.copy_from_slice(digest::digest(&digest::SHA256, data).as_ref());
+    out
 }
 
 /// A PKCE pair (RFC 7636, S256): a 256-bit random verifier and its challenge,

@@ -15,7 +15,7 @@ pub use audit::{
     ChainBreak, ChainBreakReason, ChainVerifier, VerifyReport, audit_canonical_bytes, audit_hash, audit_user_hash,
 };
 pub use envelope::{DataKey, SealContext};
-pub use hash::{pkce_s256, random_bytes, random_token, sha256_hex};
+pub use hash::{pkce_s256, random_bytes, random_token, sha256, sha256_hex};
 pub use keyring::{MasterKeyRing, WrappedDataKey, load_or_create_secret_file};
 
 /// Why a cryptographic operation failed. Never carries key material or plaintext.

@@ -62,7 +62,8 @@ pub struct FlowLabels {
     pub outcome: Outcome,
 }
 
-/// A cache lookup: the kind of entry (`api_key`, `m2m_token`, `grant`) and `hit` or `miss`.
+/// A cache lookup: the kind of entry (`api_key`, `m2m_token`, `grant`, `exchanged_token`) and
+/// `hit` or `miss`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CacheLabels {
     pub cache: &'static str,

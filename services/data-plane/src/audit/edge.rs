@@ -55,16 +55,16 @@ impl EdgeAudit {
 
     /// A call to `path` by `access_key_id`, refused as the one that spent `account`'s window.
     pub fn throttled(&self, account: &AccountId, access_key_id: &str, path: &str) {
-        self.record(account, access_key_id, path, "ThrottlingException");
+        self.record(account, access_key_id, rpc_name(path), "ThrottlingException");
     }
 
-    /// A call to `path` presenting `account`'s access key `access_key_id` with a wrong secret:
-    /// recorded unless one for the account was within the last second (concurrent calls
-    /// included: the insert is coalesced).
-    pub async fn bad_secret(&self, account: &AccountId, access_key_id: &str, path: &str) {
+    /// A call to `rpc` ([`rpc_name`]) presenting `account`'s access key `access_key_id` with a
+    /// wrong secret: recorded unless one for the account was within the last second (concurrent
+    /// calls included: the insert is coalesced).
+    pub async fn bad_secret(&self, account: &AccountId, access_key_id: &str, rpc: &'static str) {
         if self.bad_secrets.entry(account.clone()).or_insert_with(async {}).await.is_fresh() {
             tracing::warn!(account = %account, access_key_id, "a wrong secret was presented for an access key");
-            self.record(account, access_key_id, path, "UnauthorizedException");
+            self.record(account, access_key_id, rpc, "UnauthorizedException");
         }
     }
 
@@ -94,12 +94,12 @@ impl EdgeAudit {
         self.push(&session.account, format!("user:{user_hash}"), entry);
     }
 
-    fn record(&self, account: &AccountId, access_key_id: &str, path: &str, reason: &str) {
+    fn record(&self, account: &AccountId, access_key_id: &str, rpc: &str, reason: &str) {
         let entry = AuditEntry {
             access_key_id: access_key_id.to_owned(),
             outcome: AuditOutcome::Denied,
             error_reason: reason.to_owned(),
-            ..AuditEntry::success(rpc_name(path))
+            ..AuditEntry::success(rpc)
         };
         self.push(account, format!("access-key:{access_key_id}"), entry);
     }
@@ -112,8 +112,9 @@ impl EdgeAudit {
     }
 }
 
-/// The method name of a gRPC `path`, when it is one of the data plane's RPCs.
-fn rpc_name(path: &str) -> &'static str {
+/// The method name of a gRPC `path`, when it is one of the data plane's RPCs (else
+/// `UnknownOperation`).
+pub(crate) fn rpc_name(path: &str) -> &'static str {
     identity_server::rpc_label(path).strip_prefix(DATA_SERVICE).unwrap_or(UNKNOWN_RPC)
 }
 
@@ -143,14 +144,14 @@ mod tests {
         let burst: Vec<_> = (0..200)
             .map(|n| {
                 let (edge, a) = (edge.clone(), a.clone());
-                tokio::spawn(async move { edge.bad_secret(&a, &format!("AKIAKEY{n:013}"), PATH).await })
+                tokio::spawn(async move { edge.bad_secret(&a, &format!("AKIAKEY{n:013}"), rpc_name(PATH)).await })
             })
             .collect();
         for call in burst {
             call.await.unwrap();
         }
         assert_eq!(log.depth(), 1);
-        edge.bad_secret(&b, "AKIAOTHEROTHEROTHERO", PATH).await;
+        edge.bad_secret(&b, "AKIAOTHEROTHEROTHERO", rpc_name(PATH)).await;
         assert_eq!(log.depth(), 2);
     }
 

@@ -58,10 +58,9 @@ pub fn note_refresh<T>(provider: &str, result: &Result<Option<T>, DataError>) {
 /// `TokenRefreshFailed:<code>` when the provider's (or our) error code is a plain OAuth2 error
 /// code; a provider's free text is not copied into the log.
 fn refresh_reason(code: &str) -> String {
-    if !code.is_empty() && code.len() <= 64 && code.chars().all(|c| c.is_ascii_lowercase() || c == '_') {
-        format!("TokenRefreshFailed:{code}")
-    } else {
-        "TokenRefreshFailed".to_owned()
+    match crate::federation::oauth_error_code(code, "") {
+        code if code.is_empty() => "TokenRefreshFailed".to_owned(),
+        code => format!("TokenRefreshFailed:{code}"),
     }
 }
 

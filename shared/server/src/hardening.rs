@@ -53,7 +53,7 @@ pub struct HardeningArgs {
 
     /// Requests this process serves at once, per listener (gRPC, and the data plane's HTTP);
     /// beyond that a request is refused at once with UNAVAILABLE (HTTP 503 with Retry-After)
-    /// rather than queued. Health checks are not counted.
+    /// rather than queued. Health checks (and the HTTP `/metrics`) are not counted.
     #[arg(long, env = "MAX_CONCURRENT_REQUESTS", default_value_t = 1024)]
     pub max_concurrent_requests: usize,
 }
@@ -63,7 +63,7 @@ const MIN_MESSAGE_BYTES: usize = 16 * 1024;
 /// Largest `MAX_MESSAGE_BYTES`: nothing in this API needs more.
 const MAX_MESSAGE_BYTES: usize = 64 * 1024 * 1024;
 /// Largest body the HTTP listener reads: its endpoints take query strings, not bodies.
-pub const HTTP_MAX_BODY_BYTES: usize = 64 * 1024;
+const HTTP_MAX_BODY_BYTES: usize = 64 * 1024;
 /// What a shed request is told to wait before retrying.
 const SHED_RETRY_AFTER: Duration = Duration::from_millis(100);
 
@@ -167,9 +167,10 @@ fn is_exempt(path: &str) -> bool {
     path.starts_with("/grpc.health.v1.")
 }
 
-/// HTTP health checks pass the HTTP listener's admission limit.
+/// HTTP probes and scrapes pass the HTTP listener's admission limit: metrics matter most when
+/// the replica is overloaded.
 fn is_exempt_http(path: &str) -> bool {
-    matches!(path, "/healthz" | "/readyz")
+    crate::observe::is_probe(path)
 }
 
 /// The HTTP listener's admission: serves a request while a permit is free (holding it until the
@@ -309,12 +310,12 @@ where
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
         let timeout = self.timeout;
-        let path = request.uri().path().to_owned();
+        let rpc = crate::rpc_label(request.uri().path());
         Box::pin(async move {
             match tokio::time::timeout(timeout, inner.call(request)).await {
                 Ok(response) => response,
                 Err(_) => {
-                    tracing::warn!(path, timeout_ms = timeout.as_millis() as u64, "request timed out");
+                    tracing::warn!(rpc, timeout_ms = timeout.as_millis() as u64, "request timed out");
                     let metadata = HashMap::from([("timeout_ms".to_owned(), timeout.as_millis().to_string())]);
                     let status = status::with_reason(
                         Code::DeadlineExceeded,

@@ -57,6 +57,12 @@ pub fn record_throttled(path: &str) {
     identity_telemetry::metrics::throttled(rpc_label(path));
 }
 
+/// The HTTP listener's probes and scrape (`/healthz`, `/readyz`, `/metrics`): counted, not
+/// traced, and never shed.
+pub(crate) fn is_probe(path: &str) -> bool {
+    matches!(path, "/healthz" | "/readyz" | "/metrics")
+}
+
 /// Adds [`Observe`] around a service.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct ObserveLayer;
@@ -191,7 +197,7 @@ pub async fn trace_http(request: axum::extract::Request, next: axum::middleware:
         .extensions()
         .get::<axum::extract::MatchedPath>()
         .map_or_else(|| OTHER.to_owned(), |path| path.as_str().to_owned());
-    let span = if matches!(route.as_str(), "/healthz" | "/readyz" | "/metrics") {
+    let span = if is_probe(&route) {
         tracing::Span::none()
     } else {
         let method = request.method().as_str();

@@ -80,10 +80,14 @@ impl Telemetry {
 /// Installs the global subscriber: logs to stderr filtered by `RUST_LOG`, and, when an OTLP
 /// endpoint is configured, spans of this project's crates exported to it as `service` (unless
 /// `OTEL_SERVICE_NAME` names it otherwise). Must run inside the Tokio runtime. Fails, naming the
-/// variable, when the `OTEL_*` settings cannot be used (a bad setting fails at start-up).
+/// variable, when the `OTEL_*` settings cannot be used (a bad setting fails at start-up); the
+/// logs are installed even then, so a caller that goes on without traces still logs.
 pub fn init(args: &LogArgs, service: &'static str) -> Result<Telemetry, String> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let traces = otlp::provider(service)?;
+    let (traces, otlp_error) = match otlp::provider(service) {
+        Ok(traces) => (traces, None),
+        Err(e) => (None, Some(e)),
+    };
     // Spans are exported at INFO and above whatever RUST_LOG says (quiet logs keep their
     // traces), and at more detail when RUST_LOG asks for it. Only our own crates' spans and
     // events: the exporter's own gRPC client (tonic, hyper, h2) would otherwise trace its exports.
@@ -103,6 +107,9 @@ pub fn init(args: &LogArgs, service: &'static str) -> Result<Telemetry, String> 
     };
     if installed.is_err() {
         eprintln!("logging was already initialised");
+    }
+    if let Some(e) = otlp_error {
+        return Err(e);
     }
     if traces.is_some() {
         tracing::info!("exporting traces over OTLP/gRPC");

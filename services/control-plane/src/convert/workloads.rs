@@ -40,7 +40,9 @@ fn attributes(violations: &mut Violations, attributes: Option<pb::WorkloadIdenti
 /// (That each exists in the account is the store's check, under the account lock.)
 fn authorizer_names(v: &mut Violations, names: &[String]) {
     if names.len() > MAX_WORKLOAD_AUTHORIZERS {
+        // Each name is not checked then: the list may be as long as a message allows.
         v.add("authorizer_names", format!("at most {MAX_WORKLOAD_AUTHORIZERS} authorizers are allowed"));
+        return;
     }
     for (i, name) in names.iter().enumerate() {
         let field = format!("authorizer_names[{i}]");

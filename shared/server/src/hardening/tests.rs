@@ -173,7 +173,8 @@ async fn the_http_listener_sheds_load_beyond_the_limit_except_health() {
     let router = axum::Router::new()
         .route("/.well-known/jwks.json", axum::routing::get(held))
         .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .route("/readyz", axum::routing::get(|| async { "ready" }));
+        .route("/readyz", axum::routing::get(|| async { "ready" }))
+        .route("/metrics", axum::routing::get(|| async { "# EOF" }));
     let router = hardening(Duration::from_secs(30), 1).http(router);
     let get = |path: &str| router.clone().oneshot(http_request("GET", path, String::new()));
 
@@ -191,6 +192,7 @@ async fn the_http_listener_sheds_load_beyond_the_limit_except_health() {
     // Health is not counted.
     assert_eq!(get("/healthz").await.unwrap().status(), http::StatusCode::OK);
     assert_eq!(get("/readyz").await.unwrap().status(), http::StatusCode::OK);
+    assert_eq!(get("/metrics").await.unwrap().status(), http::StatusCode::OK, "scrapes are not shed");
 
     // Once the first finishes, its permit serves the next request.
     open.send(()).unwrap();

@@ -301,9 +301,18 @@ async fn master_key_rotation_under_load_loses_no_vend_and_retires_the_old_key() 
         })
     };
     let served = || ok.load(Ordering::SeqCst);
-    while served() < 100 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    // Bounded: if vends stop succeeding the test fails, naming the failures, rather than hang.
+    let served_at_least = async |n: u64| {
+        let wait = async {
+            while served() < n {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        if tokio::time::timeout(Duration::from_secs(60), wait).await.is_err() {
+            panic!("only {} vends served in 60 s; failures: {:?}", served(), failed.lock().unwrap());
+        }
+    };
+    served_at_least(100).await;
     // Re-wrap under k2, and rotate the data key three times over (each re-encrypting every
     // ciphertext of the account), while the load goes on.
     let mut vaults = pb::token_vault_service_client::TokenVaultServiceClient::new(control.clone());
@@ -318,10 +327,7 @@ async fn master_key_rotation_under_load_loses_no_vend_and_retires_the_old_key() 
         assert_eq!(rotated.current_data_key_id, format!("v{}", round + 2));
         assert!(rotated.reencrypted_count > KEYS as i64 && (round > 0 || rotated.rewrapped_count == 1), "{rotated:?}");
     }
-    let after = served();
-    while served() < after + 100 {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    served_at_least(served() + 100).await;
     running.store(false, Ordering::SeqCst);
     for worker in workers {
         worker.await.unwrap();

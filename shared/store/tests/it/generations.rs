@@ -27,10 +27,12 @@ pub async fn invalidating_changes_raise_the_config_generation(h: Harness) {
     let mut generation = 0;
     for step in 0..4 {
         match step {
-            0 => drop(h.store.update_credential_provider(&a, api_key("github", "k2"), ProviderStatus::Active).await),
-            1 => drop(h.store.update_workload_identity(&a, spec("agent-1")).await),
-            2 => drop(h.store.delete_access_key(&a, "AKIAAAAAAAAAAAAAAAAA").await),
-            _ => drop(h.store.delete_credential_provider(&a, "github").await),
+            0 => drop(
+                h.store.update_credential_provider(&a, api_key("github", "k2"), ProviderStatus::Active).await.unwrap(),
+            ),
+            1 => drop(h.store.update_workload_identity(&a, spec("agent-1")).await.unwrap()),
+            2 => h.store.delete_access_key(&a, "AKIAAAAAAAAAAAAAAAAA").await.unwrap(),
+            _ => h.store.delete_credential_provider(&a, "github").await.unwrap(),
         }
         let seen = changed(&h, last, &a).await.unwrap_or_else(|| panic!("step {step} raised no generation"));
         assert!(seen.config > generation, "step {step}: {seen:?}");

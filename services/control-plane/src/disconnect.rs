@@ -19,7 +19,7 @@ use std::{
     time::Duration,
 };
 
-use identity_cache::{Cache as _, RedisCache};
+use identity_cache::RedisCache;
 use identity_domain::{AccountId, CredentialProvider, ProviderConfig, StoredGrant, TenantRule};
 use identity_oauth::{ClientCredentials, TokenClient, TokenTypeHint};
 use identity_outbound::OutboundClient;
@@ -215,10 +215,9 @@ impl Disconnect {
     }
 }
 
+/// One round trip, so an unreachable Redis costs the call one timeout, not one per grant.
 async fn delete_all(redis: &RedisCache, keys: &[String]) {
-    for key in keys {
-        if let Err(e) = redis.delete(key).await {
-            tracing::warn!(error = %e, "cannot delete a cached grant from Redis; the data planes ignore it once they see the raised grant generation");
-        }
+    if let Err(e) = redis.delete_many(keys).await {
+        tracing::warn!(error = %e, "cannot delete cached grants from Redis; the data planes ignore them once they see the raised grant generation");
     }
 }

@@ -74,6 +74,15 @@ impl RedisCache {
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
     }
+
+    /// Deletes `keys` in one round trip (one `DEL`).
+    pub async fn delete_many(&self, keys: &[String]) -> Result<()> {
+        if keys.is_empty() {
+            return Ok(());
+        }
+        let keys: Vec<String> = keys.iter().map(|key| self.key(key)).collect();
+        self.conn.clone().del(keys).await.map_err(err)
+    }
 }
 
 impl Cache for RedisCache {

@@ -67,7 +67,12 @@ async fn provider_server(seen: Arc<Seen>) -> std::net::SocketAddr {
 /// A control plane with a custom provider `Idp` at `addr` and workload identities agent-1 and
 /// agent-2, and a store on its database.
 async fn setup(addr: std::net::SocketAddr) -> (Server, Store, String) {
-    let server = Server::sqlite(&["--outbound-allowed-networks", "127.0.0.0/8"]).await;
+    setup_with(addr, &[]).await
+}
+
+/// [`setup`] with more control-plane flags.
+async fn setup_with(addr: std::net::SocketAddr, extra: &[&str]) -> (Server, Store, String) {
+    let server = Server::sqlite(&[&["--outbound-allowed-networks", "127.0.0.0/8"], extra].concat()).await;
     let mut workloads = server.workloads(Some(BOOTSTRAP_TOKEN)).await;
     for name in ["agent-1", "agent-2"] {
         let create = pb::CreateWorkloadIdentityRequest { name: name.to_owned(), ..Default::default() };
@@ -183,6 +188,23 @@ async fn unanswered_revocations_do_not_hold_the_call() {
     assert_eq!(seen.discovery.load(Ordering::SeqCst) - discovered, 1);
     assert!(took < Duration::from_secs(9), "took {took:?}");
     eprintln!("DeleteUserTokens with two unanswered revocations took {took:?}");
+}
+
+/// With Redis unreachable (nothing listens at its address), the grants are still deleted and
+/// revoked: the cached copies are left to the raised grant generation, and the unreachable Redis
+/// costs the call one attempt, not one per grant.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_grants_are_still_deleted_and_revoked() {
+    let seen = Arc::new(Seen::default());
+    let redis = format!("redis://{}", identity_testkit::free_addr());
+    let (server, store, provider_id) = setup_with(provider_server(seen.clone()).await, &["--redis-url", &redis]).await;
+    grant(&store, &provider_id, "agent-1", "k1", "fast-refresh").await;
+    grant(&store, &provider_id, "agent-1", "k2", "fast-refresh-2").await;
+    let done = server.token_vault(Some(BOOTSTRAP_TOKEN)).await.delete_user_tokens(for_alice(None)).await;
+    let done = done.unwrap().into_inner();
+    assert_eq!((done.deleted_count, done.revoked_count), (2, 2));
+    let again = server.token_vault(Some(BOOTSTRAP_TOKEN)).await.delete_user_tokens(for_alice(None)).await;
+    assert_eq!(again.unwrap().into_inner().deleted_count, 0, "nothing of alice's is left");
 }
 
 /// Revoking one workload identity's grant could end the user's consent for the provider's client

@@ -28,8 +28,9 @@ async fn a_message_over_the_limit_is_refused_with_out_of_range() {
 }
 
 #[tokio::test]
-async fn with_redis_down_the_control_plane_starts_and_deletes_user_tokens() {
-    // Nothing listens there: Redis is only where DeleteUserTokens removes cached grants.
+async fn with_redis_down_the_control_plane_starts_and_serves() {
+    // Nothing listens there: Redis is only where DeleteUserTokens removes cached grants (its
+    // deletes with Redis down are in disconnect.rs).
     let url = format!("redis://{}", identity_testkit::free_addr());
     let server = Server::sqlite(&["--redis-url", &url]).await;
     let deleted = server

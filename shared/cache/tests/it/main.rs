@@ -162,3 +162,19 @@ async fn a_lazy_connection_connects_on_first_use() {
     let prefix = format!("test:{}:", identity_testkit::unique_suffix());
     values_round_trip(Arc::new(RedisCache::connect_lazy(&url, &prefix).unwrap())).await;
 }
+
+/// Several keys go in one `DEL`, under the cache's prefix; others stay.
+#[tokio::test]
+async fn delete_many_deletes_exactly_those_keys() {
+    let Some(url) = identity_testkit::redis_url().await else { return };
+    let prefix = format!("cache-test:{}:", identity_testkit::unique_suffix());
+    let cache = RedisCache::connect(&url, &prefix).await.unwrap();
+    for key in ["a", "b", "c"] {
+        cache.set(key, b"v", Duration::from_secs(60)).await.unwrap();
+    }
+    cache.delete_many(&["a".to_owned(), "c".to_owned(), "missing".to_owned()]).await.unwrap();
+    cache.delete_many(&[]).await.unwrap();
+    let left: Vec<_> =
+        [cache.get("a").await.unwrap(), cache.get("b").await.unwrap(), cache.get("c").await.unwrap()].into();
+    assert_eq!(left, [None, Some(b"v".to_vec()), None]);
+}

@@ -30,6 +30,9 @@ const WRONG_SECRET: &str = "observability-wrong-secret-e05b2d";
 const UNKNOWN_KEY_SECRET: &str = "observability-unknown-key-secret-9a41f0";
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN_ID: &str = "00f067aa0ba902b7";
+/// The trace the control-plane call below continues (another than the vends').
+const ADMIN_TRACE_ID: &str = "0af7651916cd43dd8448eb211c80319c";
+const ADMIN_PARENT_SPAN_ID: &str = "b7ad6b7169203331";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn spans_metrics_and_no_secret_anywhere() {
@@ -81,7 +84,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
                 ..Default::default()
             },
             ADMIN,
-            None,
+            Some(&format!("00-{ADMIN_TRACE_ID}-{ADMIN_PARENT_SPAN_ID}-01")),
         ))
         .await
         .unwrap();
@@ -208,7 +211,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert_eq!(jwks.status(), 200);
     // The user flow, in traces of its own.
     let user_secrets = match &user_idp {
-        Some(idp) => Some(user_flow::run(idp, channel, &key, &user_wat).await),
+        Some(idp) => Some(user_flow::run(idp, channel, &key, &user_wat, &db).await),
         None => None,
     };
     let user_calls = if user_secrets.is_some() { 1.0 } else { 0.0 };
@@ -355,6 +358,9 @@ async fn spans_metrics_and_no_secret_anywhere() {
     assert_eq!(create[0].service, "identity-control-plane");
     assert_eq!(create[0].attributes["account"], account);
     assert_eq!(create[0].attributes["workload"], "agent");
+    // The control plane continues the caller's trace too.
+    assert_eq!(hex(&create[0].span.trace_id), ADMIN_TRACE_ID);
+    assert_eq!(hex(&create[0].span.parent_span_id), ADMIN_PARENT_SPAN_ID);
     let mut created: Vec<_> = rpc("CredentialProviderService/CreateCredentialProvider", "OK")
         .iter()
         .map(|s| s.attributes["provider"].clone())
@@ -382,6 +388,7 @@ async fn spans_metrics_and_no_secret_anywhere() {
             ("web client secret", user_flow::WEB_CLIENT.1.to_owned()),
             ("authorization code", user.code),
             ("user's access token", user.access_token),
+            ("user's refresh token", user.refresh_token),
         ]
     }))
     .collect::<Vec<_>>();

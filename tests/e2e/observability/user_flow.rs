@@ -23,6 +23,8 @@ pub struct UserSecrets {
     pub code: String,
     /// The user's access token, as vended.
     pub access_token: String,
+    /// The refresh token the IdP issued with it, read from the vault.
+    pub refresh_token: String,
 }
 
 fn provider(metadata: pb::Oauth2AuthorizationServerMetadata) -> pb::Oauth2ProviderConfigInput {
@@ -101,7 +103,13 @@ fn location(response: &reqwest::Response) -> String {
 /// The service-hosted 3-legged flow for [`USER`], from the first vend (an authorization URL) to
 /// the second (the user's token): 2 `GetResourceOauth2AccessToken` calls, 1
 /// `CompleteResourceTokenAuth`, the authorize and callback endpoints once each.
-pub async fn run(idp: &TestIdp, data: Channel, key: &str, user_wat: &str) -> UserSecrets {
+pub async fn run(
+    idp: &TestIdp,
+    data: Channel,
+    key: &str,
+    user_wat: &str,
+    db: &identity_testkit::PostgresDb,
+) -> UserSecrets {
     let mut client = pb::identity_data_service_client::IdentityDataServiceClient::new(data);
     let started =
         client.get_resource_oauth2_access_token(authed(user_token_request(user_wat), key, None)).await.unwrap();
@@ -131,5 +139,38 @@ pub async fn run(idp: &TestIdp, data: Channel, key: &str, user_wat: &str) -> Use
         client.get_resource_oauth2_access_token(authed(user_token_request(user_wat), key, None)).await.unwrap();
     let access_token = vended.into_inner().access_token;
     assert!(!access_token.is_empty());
-    UserSecrets { code, access_token }
+    UserSecrets { code, access_token, refresh_token: stored_refresh_token(db).await }
+}
+
+/// The refresh token in [`USER`]'s grant, opened with the vault's keys.
+async fn stored_refresh_token(db: &identity_testkit::PostgresDb) -> String {
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let (workload_id, provider_id, scopes_key): (String, String, String) =
+        sqlx::query_as("SELECT workload_id, provider_id, scopes_key FROM oauth_grants WHERE user_id = $1")
+            .bind(USER)
+            .fetch_one(&pool)
+            .await
+            .expect("the user's grant");
+    pool.close().await;
+    let store = identity_store::Store::connect(identity_store::StoreOptions {
+        url: db.url.clone(),
+        keyring: std::sync::Arc::new(identity_crypto::MasterKeyRing::parse(super::MASTER_KEYS).unwrap()),
+        clock: std::sync::Arc::new(identity_domain::ManualClock::new(0)),
+        quotas: identity_domain::Quotas::default(),
+        max_connections: 1,
+    })
+    .await
+    .unwrap();
+    let account = identity_domain::AccountId::default_account();
+    let key = identity_store::GrantKey {
+        account: &account,
+        workload_id: &workload_id,
+        user_id: USER,
+        provider_id: &provider_id,
+        scopes_key: &scopes_key,
+    };
+    let (_, plain) = store.user_grant(&key).await.unwrap().expect("the user's grant");
+    store.close().await;
+    let grant: identity_domain::StoredGrant = serde_json::from_slice(&plain).unwrap();
+    grant.refresh_token.expect("the IdP issued a refresh token").expose().to_owned()
 }

@@ -558,8 +558,9 @@ pub struct GetTokenArgs {
     /// Bind the minted token to this user id (with --workload-name; needed for user-federation).
     #[arg(long, conflicts_with = "workload_access_token")]
     pub user_id: Option<String>,
-    /// Mint the workload access token from this user JWT (with --workload-name; needed for
-    /// token-exchange, which exchanges it).
+    /// Mint the workload access token from this user JWT (with --workload-name). Token-exchange
+    /// needs a workload access token minted from a user JWT: this, or such a token given with
+    /// --workload-access-token.
     #[arg(long, value_name = "JWT", conflicts_with_all = ["workload_access_token", "user_id"])]
     pub user_token: Option<Secret>,
     /// Print only the access token, for `TOKEN=$(agentcore identity get-token …)`.

@@ -31,9 +31,10 @@ use crate::error::ServiceError;
 /// keys are deleted again after this long (well over a cache-filling read).
 const SECOND_DELETE_AFTER: Duration = Duration::from_secs(3);
 
-/// How long a disconnect waits for its revocations, in all (the request times out after 30 s;
-/// one unreachable provider alone takes the outbound timeout, 10 s). What has not finished by
-/// then is reported as not revoked.
+/// How long a disconnect waits for its revocations, in all (one unreachable provider alone takes
+/// the outbound timeout, 10 s). What has not finished by then is reported as not revoked. This
+/// fits the default REQUEST_TIMEOUT (30 s); one set under about 6 s can cut the call short
+/// after its deletes committed, leaving the revocations undone.
 const REVOCATION_BUDGET: Duration = Duration::from_secs(5);
 
 /// Deletes and revokes users' grants.

@@ -79,9 +79,6 @@ pub enum DataError {
     /// No such OAuth2 session in the caller's account.
     #[error("{0}")]
     SessionNotFound(String),
-    /// Not built yet.
-    #[error("{0} is not implemented yet")]
-    Unimplemented(&'static str),
     /// Storage refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -152,7 +149,6 @@ impl From<DataError> for Status {
                 message,
                 HashMap::from([("provider_error".to_owned(), code)]),
             ),
-            DataError::Unimplemented(what) => Status::unimplemented(format!("{what} is not implemented yet")),
             DataError::Store(error) => status::from_store(error),
             DataError::Internal(cause) => status::internal(&cause),
         }

@@ -7,9 +7,9 @@
 //!   value: once this replica has seen a newer generation, an older entry is never read again
 //!   and expires on its own. Replicas sharing Redis agree on the key because they read the
 //!   generation from the same database.
-//! - Users' grants (and exchanged tokens) carry the account's grant generation in their key, so a
-//!   disconnect reaches every replica's cache even when whoever deleted the grants could not
-//!   reach Redis; when an account's grant generation rises, this replica also drops the
+//! - Users' grants carry the account's grant generation in their cache entry (exchanged tokens
+//!   in their key), so a disconnect reaches every replica's cache even when whoever deleted the
+//!   grants could not reach Redis; when an account's grant generation rises, this replica also drops the
 //!   account's grants from its in-process cache, to free them.
 //!
 //! A change is thus honoured within one poll (plus the query's time) of its commit, with or

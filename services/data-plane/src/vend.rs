@@ -24,8 +24,8 @@ use crate::{
     wat::{WatClaims, WatIssuer},
 };
 
-/// Longest user JWT taken from a request; the validator refuses tokens over its own (smaller)
-/// cap as `too_large`, this only bounds what is looked at.
+/// Longest user token taken from a request; the JWT validator refuses tokens over its own
+/// (smaller) cap as `too_large`, and a custom authorizer receives at most this much.
 const MAX_USER_TOKEN_CHARS: usize = 64 * 1024;
 
 /// How long a provider's settings are remembered in-process (a change reaches this replica
@@ -53,8 +53,8 @@ pub struct DataContext {
     /// Whether a WAT's workload identity (account, config generation, id) still exists, for
     /// [`WORKLOAD_CACHE_TTL`].
     pub live_workloads: moka::future::Cache<(AccountId, i64, String), bool>,
-    /// The accounts' cache generations: part of every key cached from providers, workload
-    /// identities and access keys (see generations.rs).
+    /// The accounts' cache generations: part of every key cached from providers and workload
+    /// identities, and of the access-key check's memo (see generations.rs).
     pub generations: Arc<crate::generations::Generations>,
     /// One lock per grant being refreshed in this process (the single flight).
     pub refresh_gates: moka::future::Cache<String, Arc<tokio::sync::Mutex<()>>>,
@@ -62,7 +62,8 @@ pub struct DataContext {
     pub refresh_margin: std::time::Duration,
     /// Base of this service's public URLs (authorize and callback endpoints), no trailing slash.
     pub public_base_url: String,
-    /// Validates user JWTs against the account's JWT authorizers.
+    /// Validates user JWTs against the JWT authorizers the workload names (else the account's);
+    /// custom authorizers go through `custom`.
     pub jwt: identity_authn::JwtValidator,
     /// Asks custom authorizers, and remembers their allowed answers briefly.
     pub custom: crate::custom::CustomAuthorizers,

@@ -79,7 +79,10 @@ impl HardeningArgs {
             return Err(ConfigError("REQUEST_TIMEOUT must be between 1 and 3600 seconds".to_owned()));
         }
         if !(1..=Semaphore::MAX_PERMITS).contains(&self.max_concurrent_requests) {
-            return Err(ConfigError("MAX_CONCURRENT_REQUESTS must be at least 1".to_owned()));
+            return Err(ConfigError(format!(
+                "MAX_CONCURRENT_REQUESTS must be between 1 and {}",
+                Semaphore::MAX_PERMITS
+            )));
         }
         Ok(Hardening {
             max_message_bytes: self.max_message_bytes,

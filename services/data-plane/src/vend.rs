@@ -285,6 +285,15 @@ impl IdentityDataService for IdentityData {
         v.workload_name("workload_name", &name);
         v.required("user_token", &user_token, MAX_USER_TOKEN_CHARS);
         v.finish().map_err(DataError::from)?;
+        // The user token travels sealed inside the WAT (base64, so longer than the token): one
+        // too large for that (a custom authorizer's token may be larger than a JWT may) would
+        // give a WAT no call accepts. Refused before any work when it cannot fit, checked
+        // exactly on the minted WAT below.
+        let too_large =
+            || DataError::from(Violations::one("user_token", "is too large to be bound into a workload access token"));
+        if user_token.len() > crate::wat::MAX_TOKEN_BYTES / 4 * 3 {
+            return Err(too_large().into());
+        }
         let workload = self.workload_for(&caller, &name).await?;
         // Only the workload's authorizers (or the account default) may vouch for its users.
         let accepted = self.0.validate_user_token(&caller.account, &user_token, Some(&workload), None).await?;
@@ -297,14 +306,8 @@ impl IdentityDataService for IdentityData {
             .mint_with_subject(&workload, Some(&user), Some(sealed), accepted.not_after)
             .await
             .map_err(DataError::from)?;
-        // The user token travels sealed inside the WAT: one too large for that (a custom
-        // authorizer's token may be larger than a JWT may) would give a WAT no call accepts.
         if token.len() > crate::wat::MAX_TOKEN_BYTES {
-            return Err(DataError::from(Violations::one(
-                "user_token",
-                "is too large to be bound into a workload access token",
-            ))
-            .into());
+            return Err(too_large().into());
         }
         tracing::debug!(account = %caller.account, access_key_id = %caller.access_key_id, workload = %name, authorizer = %accepted.authorizer, "WAT minted for a user JWT");
         Ok(Response::new(pb::GetWorkloadAccessTokenForJwtResponse {

@@ -244,6 +244,12 @@ async fn a_user_token_too_large_for_a_wat_is_refused_when_minting() {
     let violations = err.get_error_details().bad_request().map(|b| b.field_violations.clone()).unwrap_or_default();
     assert!(violations.iter().any(|v| v.field == "user_token"), "{err:?}");
     assert!(!err.message().contains(&large[..64]), "the token is echoed");
+    assert_eq!(w.seen.calls(&large), 1, "asked, then found too large once sealed");
+    // One that cannot fit whatever the seal is refused before the authorizer is asked.
+    let larger = format!("larger-{}", "x".repeat(30 * 1024));
+    let err = wat_for(&plane, &w.key, "agent-c", &larger).await.unwrap_err();
+    assert_eq!(error_of(&err).1, "ValidationException", "{err:?}");
+    assert_eq!(w.seen.calls(&larger), 0);
 
     // One that fits makes a WAT the data plane takes back.
     let fits = format!("large-{}", "x".repeat(8 * 1024));
